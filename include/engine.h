@@ -67,14 +67,20 @@ typedef struct eng_config {
   int pin;                   /* 1: bind each worker to one PU with hwloc */
   const unsigned *cpus;      /* optional OS indexes of the PUs to use, in order; */
   unsigned ncpus;            /*   copied by create; workers wrap around the list */
-  unsigned starvation_limit; /* after this many dispatches in a row from higher
-                                priorities, one task from the highest non-empty
-                                lower priority runs (the documented bound) */
+  unsigned starvation_limit; /* a level with waiting work ages by one per dispatch
+                                from a higher level; at this age it is served
+                                next: it waits at most starvation_limit + 3
+                                higher dispatches on its worker */
   unsigned next_slot_limit;  /* continuations run back to back at most this often */
+  unsigned stats_sample;     /* time one task in this many for the latency
+                                histograms (rounded up to a power of two; 1 =
+                                every task). Reading the clock costs ~50 ns on
+                                some virtual machines, so the default samples. */
 } eng_config;
 
 /* Fills *cfg with defaults: workers 0, spin_ns 50000, queue_capacity 4096, pin 1,
- * no cpu list, starvation_limit 64, next_slot_limit 4. Thread: any thread. */
+ * no cpu list, starvation_limit 64, next_slot_limit 4, stats_sample 32.
+ * Thread: any thread. */
 ENG_EXTERN void eng_config_init(eng_config *cfg);
 
 /* Creates an engine and starts its workers, each pinned (when cfg->pin) to one
@@ -92,11 +98,13 @@ typedef enum eng_drain_mode {
 
 typedef struct eng_drain_report {
   uint64_t finished;  /* pending tasks that ran during destroy */
-  uint64_t cancelled; /* pending tasks cancelled (their futures complete ECANCELED) */
+  uint64_t cancelled; /* pending tasks cancelled (their futures complete ESHUTDOWN) */
 } eng_drain_report;
 
 /* Stops the engine: finishes or cancels every pending task per mode, joins the
- * workers and frees everything. Periodic tasks are cancelled in both modes.
+ * workers and frees everything. Timers and periodic tasks stop in both modes
+ * (not counted in the report). During ENG_DRAIN_FINISH running tasks may still
+ * submit continuations; other threads get ENG_ESHUTDOWN.
  * report may be NULL. e may be NULL (no-op, returns 0). Futures and groups the
  * caller still holds stay valid until released.
  * Errors: ENG_EMISUSE when called from one of e's own workers.
@@ -111,7 +119,8 @@ ENG_EXTERN unsigned eng_engine_workers(const eng_engine *e);
 ENG_EXTERN int eng_worker_self(const eng_engine *e);
 
 /* Blocks until every task submitted before the call (including delayed tasks,
- * excluding periodic ones) has finished or been cancelled.
+ * excluding periodic ones and timers) has finished or been cancelled; tasks
+ * submitted meanwhile extend the wait (it returns at a quiescent moment).
  * Errors: ENG_EMISUSE from a worker of e. Thread: any thread except e's workers. */
 ENG_EXTERN int eng_wait_idle(eng_engine *e);
 
