@@ -3,6 +3,7 @@
 #define ENGINE_LAUX_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -17,6 +18,16 @@
  * main.c created; under stock lua5.4 it is created on first use and destroyed
  * when the state closes. Raises a Lua error when it cannot be created. */
 eng_engine *leng_engine(lua_State *L);
+
+/* The engine configuration both the program and engine.so start from:
+ * eng_config_init with every task timed for the latency histograms
+ * (stats_sample 1), then from the environment ENGINE_WORKERS (a count),
+ * ENGINE_PIN=0 (no pinning) and ENGINE_STATS_SAMPLE (time one task in N). */
+void leng_config_from_env(eng_config *cfg);
+
+/* eng_engine_create, retried without pinning when the system cannot pin
+ * (ENG_ENOSYS). */
+int leng_engine_create(eng_engine **out, const eng_config *cfg);
 
 /* Installs an engine the state did not create (the `engine` program): the
  * module uses it and never destroys it. */
@@ -36,6 +47,19 @@ typedef struct leng_series_view {
 } leng_series_view;
 
 void leng_check_series(lua_State *L, int arg, leng_series_view *v);
+
+/* The engine.series userdata (lseries.c): n contiguous doubles at data. A
+ * slice points into its parent's storage and keeps the parent alive through
+ * its user value; owned is what the series' __gc frees (NULL when the values
+ * live inside the userdata or belong to a parent). */
+typedef struct leng_series {
+  double *data;
+  size_t n;
+  double *owned;
+} leng_series;
+
+/* The engine.series at arg, or a raised type error. */
+leng_series *leng_toseries(lua_State *L, int arg);
 void leng_series_view_free(leng_series_view *v);
 
 /* Pushes a new engine.series that takes ownership of data (allocated with
@@ -52,8 +76,12 @@ double *leng_push_series_new(lua_State *L, size_t n);
 typedef struct leng_job leng_job;
 struct leng_job {
   int (*run)(leng_job *job);                 /* 0 or ENG_E*; on a worker */
-  int (*push)(lua_State *L, leng_job *job);  /* pushes results, returns how many */
-  void (*destroy)(leng_job *job);            /* frees the job and what it owns */
+  int (*push)(lua_State *L, leng_job *job);  /* pushes results, returns how many; called
+                                                at most once per job (a future keeps what
+                                                it pushed), so it may hand owned buffers
+                                                to Lua (leng_push_series_owned) */
+  void (*destroy)(leng_job *job);            /* frees the job and what it owns; may run
+                                                on a worker thread (never touches Lua) */
   eng_priority priority;
   /* set by the runtime */
   int status;
@@ -64,10 +92,26 @@ struct leng_job {
  * error returns nil, message, code name (luv style). Always destroys job. */
 int leng_job_call(lua_State *L, leng_job *job);
 
-/* Submits job and pushes an engine.future for it (its :wait() returns what
- * leng_job_call would). On a submit failure pushes nil, message, code name.
+/* Submits job and pushes an engine.future for it. The job runs after the
+ * binding has returned, so it must own copies of its inputs (a
+ * leng_series_view may point into a series that is collected meanwhile).
+ * Its :wait() returns what leng_job_call would. On a submit failure pushes nil, message, code name.
  * The future owns the job from here on. Returns the number of pushed values. */
 int leng_job_async(lua_State *L, leng_job *job);
+
+/* As leng_job_call / leng_job_async with full task options (delay, deadline,
+ * flags; job->priority is ignored in favour of opts->priority). */
+int leng_job_call_opts(lua_State *L, leng_job *job, const eng_task_opts *opts);
+int leng_job_async_opts(lua_State *L, leng_job *job, const eng_task_opts *opts);
+
+/* Pushes what a finished job returns: its push() results, or nil, message,
+ * code name when job->status < 0 (errmsg as the message when set). */
+int leng_job_results(lua_State *L, leng_job *job);
+
+/* Reads the scheduling fields of the options table at arg into *o:
+ * priority (see leng_opt_priority), delay (ns), deadline (ns from now),
+ * drop_late and block (booleans). Raises like the leng_opt_* helpers. */
+void leng_task_opts(lua_State *L, int arg, eng_task_opts *o);
 
 /* Raises nothing: pushes nil, eng_strerror(code) (or detail when non-NULL), and
  * eng_err_name(code); returns 3. */
@@ -79,6 +123,11 @@ lua_Integer leng_opt_integer(lua_State *L, int arg, const char *field, lua_Integ
 lua_Number leng_opt_number(lua_State *L, int arg, const char *field, lua_Number def);
 int leng_opt_boolean(lua_State *L, int arg, const char *field, int def);
 const char *leng_opt_string(lua_State *L, int arg, const char *field, const char *def);
+/* An integer in [lo, hi]: "field 'window' must be a non-negative integer"
+ * (lo 0, hi LUA_MAXINTEGER), "... a positive integer" (lo 1) or
+ * "... an integer in [lo, hi]". */
+lua_Integer leng_opt_integer_range(lua_State *L, int arg, const char *field, lua_Integer def,
+                                   lua_Integer lo, lua_Integer hi);
 /* One of names[] (NULL-terminated), returned as its index. */
 int leng_opt_enum(lua_State *L, int arg, const char *field, const char *const names[], int def);
 /* The "priority" field: "critical".."background". */
@@ -93,6 +142,15 @@ void leng_open_sequence(lua_State *L); /* lsequence.c: edit, lcs, damerau, sax *
 void leng_open_dynamics(lua_State *L); /* ldynamics.c: generators, embed, delay, dimension, spectrum */
 void leng_open_attractor(lua_State *L);/* lattractor.c: lyapunov, corrdim, classify, analyze */
 void leng_open_ltl(lua_State *L);      /* lltl.c: sets field "ltl" to a subtable */
+
+/* Internal to lua/: the task body and reset shared by laux.c and lfuture.c. */
+void *leng__job_task(void *arg);
+void leng__job_prepare(leng_job *job);
+/* Pushes a box whose __gc destroys the job stored in it (NULL: nothing). */
+leng_job **leng__push_jobbox(lua_State *L);
+/* Waits for the engine.future at idx like f:wait() (timed: at most
+ * timeout_ns); pushes its results and returns how many. */
+int leng__future_wait(lua_State *L, int idx, uint64_t timeout_ns, int timed);
 
 /* Builds the whole module table and leaves it on the stack (luaopen_engine). */
 int leng_open(lua_State *L);
