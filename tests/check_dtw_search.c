@@ -1,0 +1,269 @@
+/* check_dtw_search.c: subsequence search against a brute-force z-normalised scan and a planted pattern. */
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/temporal.h"
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+static uint64_t rnd(void)
+{
+  uint64_t x = rng_state;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  rng_state = x;
+  return x * 2685821657736338717ull;
+}
+static double unif(void) { return (double)(rnd() >> 11) * (1.0 / 9007199254740992.0); }
+static double gauss(void)
+{
+  double u = unif() + 1e-300, v = unif();
+  return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+
+static double scale(void)
+{
+  const char *s = getenv("ENGINE_TEST_SCALE");
+  if (s)
+    return atof(s);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return 0.2;
+#else
+  return 1.0;
+#endif
+}
+
+/* Band DTW on the full matrix, equal lengths, radius r. */
+static double ref_dtw(const double *a, const double *b, size_t m, size_t r, int sq)
+{
+  double *D = malloc((m + 1) * (m + 1) * sizeof *D);
+  for (size_t k = 0; k < (m + 1) * (m + 1); k++)
+    D[k] = INFINITY;
+  D[0] = 0;
+  for (size_t i = 1; i <= m; i++)
+    for (size_t j = 1; j <= m; j++) {
+      if ((i > j ? i - j : j - i) > r)
+        continue;
+      double t = a[i - 1] - b[j - 1];
+      double c = sq ? t * t : fabs(t);
+      double best = D[(i - 1) * (m + 1) + j - 1];
+      if (D[(i - 1) * (m + 1) + j] < best)
+        best = D[(i - 1) * (m + 1) + j];
+      if (D[i * (m + 1) + j - 1] < best)
+        best = D[i * (m + 1) + j - 1];
+      D[i * (m + 1) + j] = best + c;
+    }
+  double v = D[m * (m + 1) + m];
+  free(D);
+  return v;
+}
+
+/* Two-pass z-normalisation; a constant window becomes zeros. */
+static void znorm(const double *x, size_t m, double *out)
+{
+  double mu = 0, var = 0, ms = 0;
+  for (size_t i = 0; i < m; i++)
+    mu += x[i];
+  mu /= (double)m;
+  for (size_t i = 0; i < m; i++) {
+    var += (x[i] - mu) * (x[i] - mu);
+    ms += x[i] * x[i];
+  }
+  var /= (double)m;
+  ms /= (double)m;
+  double inv = var > 1e-12 * ms && var > 0 ? 1 / sqrt(var) : 0;
+  for (size_t i = 0; i < m; i++)
+    out[i] = (x[i] - mu) * inv;
+}
+
+/* Every window's distance, then greedy best-k with the exclusion zone. */
+static size_t brute(const double *q, size_t m, const double *x, size_t n, size_t r, int sq,
+                    int zn, size_t k, size_t excl, eng_dtw_match *out)
+{
+  size_t ns = n - m + 1;
+  double *d = malloc(ns * sizeof *d), *qn = malloc(m * sizeof *qn), *w = malloc(m * sizeof *w);
+  if (zn)
+    znorm(q, m, qn);
+  else
+    memcpy(qn, q, m * sizeof *qn);
+  for (size_t s = 0; s < ns; s++) {
+    if (zn)
+      znorm(x + s, m, w);
+    else
+      memcpy(w, x + s, m * sizeof *w);
+    d[s] = ref_dtw(qn, w, m, r, sq);
+  }
+  size_t nf = 0;
+  while (nf < k) {
+    size_t best = SIZE_MAX;
+    for (size_t s = 0; s < ns; s++) {
+      int ex = 0;
+      for (size_t f = 0; f < nf; f++)
+        if ((out[f].pos > s ? out[f].pos - s : s - out[f].pos) < excl)
+          ex = 1;
+      if (!ex && (best == SIZE_MAX || d[s] < d[best]))
+        best = s;
+    }
+    if (best == SIZE_MAX)
+      break;
+    out[nf].pos = best;
+    out[nf].dist = d[best];
+    nf++;
+  }
+  free(d);
+  free(qn);
+  free(w);
+  return nf;
+}
+
+START_TEST(matches_brute_force)
+{
+  size_t iters = (size_t)(250 * scale()) + 5;
+  for (size_t it = 0; it < iters; it++) {
+    size_t m = 4 + rnd() % 40, n = m + rnd() % 400;
+    double *q = malloc(m * sizeof *q), *x = malloc(n * sizeof *x);
+    double v = 0;
+    for (size_t i = 0; i < n; i++)
+      x[i] = (v += gauss());
+    v = 0;
+    for (size_t i = 0; i < m; i++)
+      q[i] = (v += gauss());
+    eng_dtw_search_opts o;
+    eng_dtw_search_opts_init(&o);
+    o.cost = rnd() & 1 ? ENG_DTW_SQUARED : ENG_DTW_ABSOLUTE;
+    o.window = rnd() % 3 == 0 ? ENG_DTW_NOWINDOW : (ptrdiff_t)(rnd() % (m / 2 + 1));
+    o.k = 1 + rnd() % 4;
+    o.znorm = rnd() % 4 != 0;
+    if (rnd() & 1)
+      o.exclusion = 1 + rnd() % (2 * m);
+    size_t r = o.window == ENG_DTW_NOWINDOW ? m : (size_t)o.window;
+    size_t excl = o.exclusion ? o.exclusion : m;
+    eng_dtw_match want[4], got[4];
+    size_t nw = brute(q, m, x, n, r, o.cost == ENG_DTW_SQUARED, o.znorm, o.k, excl, want);
+    size_t ng = 0;
+    eng_dtw_search_stats st;
+    ck_assert_int_eq(eng_dtw_search(q, m, x, n, &o, got, &ng, &st), 0);
+    ck_assert_uint_eq(ng, nw);
+    for (size_t i = 0; i < ng; i++) {
+      ck_assert_msg(got[i].pos == want[i].pos, "it %zu match %zu: pos %zu vs %zu (%g vs %g)",
+                    it, i, got[i].pos, want[i].pos, got[i].dist, want[i].dist);
+      ck_assert(fabs(got[i].dist - want[i].dist) <= 1e-9 * (1 + want[i].dist));
+    }
+    ck_assert_uint_eq(st.kim + st.keogh_eq + st.keogh_ec + st.dtw, st.windows);
+    free(q);
+    free(x);
+  }
+}
+END_TEST
+
+START_TEST(planted)
+{
+  /* A noisy, scaled and shifted copy of the query hidden in a random walk is
+   * found where it was put, and z-normalisation makes its distance small. */
+  size_t n = (size_t)(200000 * scale()) + 5000, m = 128, at = n / 3 + 17;
+  double *x = malloc(n * sizeof *x), *q = malloc(m * sizeof *q);
+  double v = 0;
+  for (size_t i = 0; i < n; i++)
+    x[i] = (v += gauss());
+  for (size_t i = 0; i < m; i++)
+    q[i] = sin(i * 0.15) + 0.5 * sin(i * 0.043 + 1) + (i > 60 && i < 70 ? 1.5 : 0);
+  for (size_t i = 0; i < m; i++)
+    x[at + i] = 40 + 7.5 * q[i] + 0.01 * gauss();
+  eng_dtw_search_opts o;
+  eng_dtw_search_opts_init(&o);
+  o.window = 6;
+  o.k = 3;
+  eng_dtw_match got[3];
+  size_t ng;
+  ck_assert_int_eq(eng_dtw_search(q, m, x, n, &o, got, &ng, NULL), 0);
+  ck_assert_uint_eq(ng, 3);
+  ck_assert_uint_eq(got[0].pos, at);
+  ck_assert(got[0].dist < 0.05);
+  ck_assert(got[1].dist >= got[0].dist && got[2].dist >= got[1].dist);
+  for (int i = 1; i < 3; i++) {
+    size_t d = got[i].pos > at ? got[i].pos - at : at - got[i].pos;
+    ck_assert_uint_ge(d, m); /* non-overlapping */
+  }
+  free(x);
+  free(q);
+}
+END_TEST
+
+START_TEST(edge_cases)
+{
+  double x[50], q[8];
+  for (int i = 0; i < 50; i++)
+    x[i] = i % 7;
+  for (int i = 0; i < 8; i++)
+    q[i] = i % 7;
+  eng_dtw_search_opts o;
+  eng_dtw_search_opts_init(&o);
+  eng_dtw_match m[8];
+  size_t nm;
+  ck_assert_int_eq(eng_dtw_search(q, 8, x, 7, &o, m, &nm, NULL), ENG_ESHORT);
+  ck_assert_int_eq(eng_dtw_search(q, 0, x, 50, &o, m, &nm, NULL), ENG_EINVAL);
+  ck_assert_int_eq(eng_dtw_search(NULL, 8, x, 50, &o, m, &nm, NULL), ENG_EINVAL);
+  o.window = -2;
+  ck_assert_int_eq(eng_dtw_search(q, 8, x, 50, &o, m, &nm, NULL), ENG_EINVAL);
+  eng_dtw_search_opts_init(&o);
+  o.k = 0;
+  ck_assert_int_eq(eng_dtw_search(q, 8, x, 50, &o, m, &nm, NULL), ENG_EINVAL);
+  eng_dtw_search_opts_init(&o);
+  x[20] = NAN;
+  ck_assert_int_eq(eng_dtw_search(q, 8, x, 50, &o, m, &nm, NULL), ENG_ENAN);
+  x[20] = 20 % 7;
+  /* The series itself: exact match at 0 (and every 7 points) with distance 0. */
+  ck_assert_int_eq(eng_dtw_search(q, 8, x, 50, &o, m, &nm, NULL), 0);
+  ck_assert_uint_eq(nm, 1);
+  ck_assert_uint_eq(m[0].pos, 0);
+  ck_assert(m[0].dist < 1e-20);
+  /* Asking for 8 matches 8 apart among the 43 starts: the zero-distance
+   * windows start at multiples of 7; greedy takes 0, skips 7 (too close),
+   * takes 14, 28, 42, and no start is left 8 or more away from all of them
+   * (the gaps are 14 wide), so only 4 are found. */
+  o.k = 8;
+  ck_assert_int_eq(eng_dtw_search(q, 8, x, 50, &o, m, &nm, NULL), 0);
+  ck_assert_uint_le(nm, 7);
+  for (size_t i = 0; i < nm; i++)
+    for (size_t j = 0; j < i; j++)
+      ck_assert_uint_ge(m[i].pos > m[j].pos ? m[i].pos - m[j].pos : m[j].pos - m[i].pos, 8);
+  if (m[0].pos == 0 && m[1].pos == 14) {
+    ck_assert_uint_eq(nm, 4);
+    ck_assert_uint_eq(m[2].pos, 28);
+    ck_assert_uint_eq(m[3].pos, 42);
+  }
+  /* Constant windows normalise to zeros; a constant query matches them at 0. */
+  double flat[30], fq[5] = {2, 2, 2, 2, 2};
+  for (int i = 0; i < 30; i++)
+    flat[i] = i < 10 ? 5.0 : (double)i;
+  eng_dtw_search_opts_init(&o);
+  ck_assert_int_eq(eng_dtw_search(fq, 5, flat, 30, &o, m, &nm, NULL), 0);
+  ck_assert_uint_eq(nm, 1);
+  ck_assert_uint_eq(m[0].pos, 0);
+  ck_assert(m[0].dist == 0.0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+  Suite *s = suite_create("dtw_search");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, matches_brute_force);
+  tcase_add_test(tc, planted);
+  tcase_add_test(tc, edge_cases);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void)
+{
+  SRunner *sr = srunner_create(suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
