@@ -1,0 +1,63 @@
+/* attr_internal.h: helpers shared by the attractor kernels (not installed). */
+#ifndef ENGINE_ATTR_INTERNAL_H
+#define ENGINE_ATTR_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/attractor.h"
+
+/* Validates a series: ENG_EINVAL (NULL), ENG_ENAN, ENG_ECONST (all values
+ * equal); *mean and *sd (population) receive its moments. */
+int eng__series_check(const double *x, size_t n, double *mean, double *sd);
+
+/* Mean period in samples: mean spacing of upward crossings of the mean (with
+ * a small hysteresis of 0.05 sd against noise). 0 when fewer than 3 crossings. */
+double eng__mean_period(const double *x, size_t n, double mean, double sd);
+
+/* The Theiler window chosen for ENG_LYAP_AUTO. */
+size_t eng__auto_theiler(double period, unsigned m, unsigned tau, size_t n);
+
+/* Visits every point j of t with distance(q, j) < r and j >= jlo, skipping
+ * |j - self| <= theiler (self may be ENG_NO_SELF), calling fn(ud, j). */
+typedef void (*eng__visit_fn)(void *ud, size_t j);
+void eng__kdtree_visit(const eng_kdtree *t, const double *q, size_t self, size_t theiler,
+                       size_t jlo, double r, eng__visit_fn fn, void *ud);
+
+/* Original point index of tree slot s and its coordinates (m values). */
+const double *eng__kdtree_points(const eng_kdtree *t);
+const size_t *eng__kdtree_index(const eng_kdtree *t);
+
+/* Student t quantile t_{0.975, df} for df >= 1. */
+double eng__t975(size_t df);
+
+/* Lag where the autocorrelation of a standardised series first drops below
+ * 1/e (max_lag when it never does). */
+unsigned eng__acf_1e(const double *z, size_t n, unsigned max_lag);
+
+/* Classification in steps, so the scheduled version can run the Lyapunov
+ * estimate, D2 and each surrogate as separate tasks. */
+typedef struct eng_classify_work {
+  eng_classify_opts o;
+  size_t n;
+  double *z;          /* standardised series */
+  size_t h;           /* prediction horizon */
+  int fixed;          /* fixed point found by the decay test */
+  double *surr_err;   /* per surrogate prediction error */
+  int *surr_rc;       /* per surrogate status (scheduled version) */
+  eng_classify_result res;
+} eng_classify_work;
+
+int eng__classify_prepare(eng_classify_work *w, const double *x, size_t n,
+                          const eng_classify_opts *o);
+int eng__classify_lyap(eng_classify_work *w);
+int eng__classify_d2(eng_classify_work *w);
+int eng__classify_pred(const eng_classify_work *w, long s, double *err);
+void eng__classify_decide(eng_classify_work *w);
+void eng__classify_free(eng_classify_work *w);
+
+/* The pipeline's delay and dimension choices (filled into res). */
+int eng__analyze_embedding(const double *x, size_t n, const eng_analyze_opts *o,
+                           eng_analyze_result *res);
+
+#endif

@@ -1,0 +1,251 @@
+/* cases_attractor.c: bench cases for Lyapunov (Rosenstein, Kantz), correlation sums and the pipeline, with brute-force peers. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "engine/attractor.h"
+#include "engine/dynamics.h"
+#include "bench.h"
+
+enum { W_ROSEN, W_KANTZ, W_CORR, W_PIPE };
+
+typedef struct ap {
+  int what;
+  eng_system_kind sys;
+  size_t n;
+  unsigned workers; /* scheduled rows: 0 = one per core, else this many */
+} ap;
+
+typedef struct ast {
+  const ap *p;
+  double *x;
+  size_t n;
+  eng_engine *e;
+  eng_lyap_opts lo;
+  eng_corrdim_opts co;
+  eng_analyze_opts ao;
+  double acc;
+} ast;
+
+static void *setup(const void *param)
+{
+  const ap *p = param;
+  ast *s = calloc(1, sizeof *s);
+  if (!s)
+    return NULL;
+  s->p = p;
+  s->n = p->n;
+  s->x = malloc(p->n * sizeof *s->x);
+  eng_system sys;
+  eng_system_init(&sys, p->sys);
+  if (!s->x || eng_system_generate(&sys, p->n, 1, NULL, s->x) != 0) {
+    free(s->x);
+    free(s);
+    return NULL;
+  }
+  eng_lyap_opts_init(&s->lo);
+  s->lo.method = p->what == W_KANTZ ? ENG_LYAP_KANTZ : ENG_LYAP_ROSENSTEIN;
+  if (p->sys == ENG_SYS_LORENZ) {
+    /* m 5, tau 10, a divergence curve of 100 steps (1 time unit) */
+    s->lo.m = 5;
+    s->lo.tau = 10;
+    s->lo.kmax = 100;
+    s->lo.dt = 0.01;
+  }
+  eng_corrdim_opts_init(&s->co);
+  s->co.m_min = 1;
+  s->co.m_max = 10;
+  s->co.tau = 10;
+  s->co.r_max = 0.5;
+  eng_analyze_opts_init(&s->ao);
+  s->ao.dt = 0.01;
+  return s;
+}
+
+static void *setup_par(const void *param)
+{
+  const ap *p = param;
+  ast *s = setup(param);
+  if (!s)
+    return NULL;
+  eng_config cfg;
+  eng_config_init(&cfg);
+  cfg.workers = p->workers;
+  if (eng_engine_create(&s->e, &cfg) != 0) {
+    cfg.pin = 0;
+    if (eng_engine_create(&s->e, &cfg) != 0) {
+      free(s->x);
+      free(s);
+      return NULL;
+    }
+  }
+  return s;
+}
+
+static void teardown(void *state)
+{
+  ast *s = state;
+  if (s->e)
+    eng_engine_destroy(s->e, ENG_DRAIN_FINISH, NULL);
+  free(s->x);
+  free(s);
+}
+
+static void run_engine(void *state, uint64_t iters)
+{
+  ast *s = state;
+  for (uint64_t it = 0; it < iters; it++) {
+    switch (s->p->what) {
+    case W_ROSEN:
+    case W_KANTZ: {
+      eng_lyap_result r;
+      int rc = s->e ? eng_lyapunov_par(s->e, s->x, s->n, &s->lo, NULL, 0, &r)
+                    : eng_lyapunov(s->x, s->n, &s->lo, NULL, 0, &r);
+      s->acc += rc ? 0.0 : r.lambda;
+    } break;
+    case W_CORR: {
+      eng_corrdim_result r;
+      int rc = s->e ? eng_corrdim_par(s->e, s->x, s->n, &s->co, NULL, NULL, NULL, &r)
+                    : eng_corrdim(s->x, s->n, &s->co, NULL, NULL, NULL, &r);
+      s->acc += rc ? 0.0 : r.d2;
+    } break;
+    case W_PIPE: {
+      eng_analyze_result r;
+      int rc = s->e ? eng_analyze_par(s->e, s->x, s->n, &s->ao, &r)
+                    : eng_analyze(s->x, s->n, &s->ao, &r);
+      s->acc += rc ? 0.0 : r.lyap.lambda;
+    } break;
+    }
+  }
+  bench_keep_double(s->acc);
+}
+
+/* Peer: Rosenstein with an O(n^2) nearest-neighbour scan (the naive
+ * implementation), the same curve length and Theiler window 2 periods. */
+static void run_brute_rosen(void *state, uint64_t iters)
+{
+  ast *s = state;
+  unsigned m = s->lo.m, tau = s->lo.tau;
+  size_t kmax = s->lo.kmax ? s->lo.kmax : 25, span = (size_t)(m - 1) * tau;
+  size_t rows = s->n - span - kmax, w = span + 1;
+  for (uint64_t it = 0; it < iters; it++) {
+    double sum = 0.0;
+    for (size_t i = 0; i < rows; i++) {
+      double best = INFINITY;
+      size_t bj = 0;
+      for (size_t j = 0; j < rows; j++) {
+        if ((j > i ? j - i : i - j) <= w)
+          continue;
+        double d2 = 0.0;
+        for (unsigned c = 0; c < m; c++) {
+          double d = s->x[i + c * tau] - s->x[j + c * tau];
+          d2 += d * d;
+        }
+        if (d2 < best && d2 > 0.0) {
+          best = d2;
+          bj = j;
+        }
+      }
+      sum += (double)bj;
+    }
+    s->acc += sum;
+  }
+  bench_keep_double(s->acc);
+}
+
+/* Peer: the naive correlation sum, every pair in every dimension (max norm,
+ * one radius per dimension is enough to show the O(n^2 m) cost). */
+static void run_brute_corr(void *state, uint64_t iters)
+{
+  ast *s = state;
+  unsigned tau = s->co.tau, M = s->co.m_max;
+  size_t rows = s->n - (size_t)(M - 1) * tau;
+  double r = 0.5 * 8.0; /* ~0.5 sd of the Lorenz x series */
+  for (uint64_t it = 0; it < iters; it++) {
+    uint64_t cnt = 0;
+    for (size_t i = 0; i < rows; i++)
+      for (size_t j = i + 1; j < rows; j++) {
+        double d = 0.0;
+        for (unsigned m = 0; m < M; m++) {
+          double v = fabs(s->x[i + m * tau] - s->x[j + m * tau]);
+          d = v > d ? v : d;
+          cnt += d < r;
+        }
+      }
+    s->acc += (double)cnt;
+  }
+  bench_keep_double(s->acc);
+}
+
+static const bench_impl rosen_impls[] = {
+    {.name = "engine", .setup = setup, .run = run_engine, .teardown = teardown},
+    {.name = "brute-n2", .setup = setup, .run = run_brute_rosen, .teardown = teardown},
+};
+static const bench_impl only_engine[] = {
+    {.name = "engine", .setup = setup, .run = run_engine, .teardown = teardown},
+};
+static const bench_impl par_impls[] = {
+    {.name = "engine-1w", .setup = setup_par, .run = run_engine, .teardown = teardown},
+};
+static const bench_impl corr_impls[] = {
+    {.name = "engine", .setup = setup, .run = run_engine, .teardown = teardown},
+    {.name = "brute-n2", .setup = setup, .run = run_brute_corr, .teardown = teardown},
+};
+
+static const ap p_rh3 = {W_ROSEN, ENG_SYS_HENON, 1000, 0};
+static const ap p_rh4 = {W_ROSEN, ENG_SYS_HENON, 10000, 0};
+static const ap p_rh5 = {W_ROSEN, ENG_SYS_HENON, 100000, 0};
+static const ap p_rl4 = {W_ROSEN, ENG_SYS_LORENZ, 10000, 0};
+static const ap p_kh3 = {W_KANTZ, ENG_SYS_HENON, 1000, 0};
+static const ap p_kh4 = {W_KANTZ, ENG_SYS_HENON, 10000, 0};
+static const ap p_kh5 = {W_KANTZ, ENG_SYS_HENON, 100000, 0};
+static const ap p_kl4 = {W_KANTZ, ENG_SYS_LORENZ, 10000, 0};
+static const ap p_c4 = {W_CORR, ENG_SYS_LORENZ, 10000, 0};
+static const ap p_pipe = {W_PIPE, ENG_SYS_LORENZ, 20000, 0};
+/* scheduled: 1 worker, then one per core (0) */
+static const ap p_rl4_1 = {W_ROSEN, ENG_SYS_LORENZ, 10000, 1};
+static const ap p_rl4_n = {W_ROSEN, ENG_SYS_LORENZ, 10000, 0};
+static const ap p_kl4_1 = {W_KANTZ, ENG_SYS_LORENZ, 10000, 1};
+static const ap p_kl4_n = {W_KANTZ, ENG_SYS_LORENZ, 10000, 0};
+static const ap p_c4_1 = {W_CORR, ENG_SYS_LORENZ, 10000, 1};
+static const ap p_c4_n = {W_CORR, ENG_SYS_LORENZ, 10000, 0};
+static const ap p_pipe_1 = {W_PIPE, ENG_SYS_LORENZ, 20000, 1};
+static const ap p_pipe_n = {W_PIPE, ENG_SYS_LORENZ, 20000, 0};
+
+static const bench_impl par_n_impls[] = {
+    {.name = "engine-Nw", .setup = setup_par, .run = run_engine, .teardown = teardown},
+};
+
+/* target: ms per call bound from the issue (0: none), as ns per iteration */
+#define ROW(nm, pr, im, sl, ms)                                                                \
+  {.name = nm, .op = "call", .slow = sl, .param = &pr, .impls = im,                               \
+   .nimpls = sizeof im / sizeof im[0], .target_kind = ms > 0 ? BENCH_TARGET_NS_PER_OP_MAX : 0,    \
+   .target = ms * 1e6, .max_iters = 50}
+
+static const bench_case cases[] = {
+    ROW("attractor/rosenstein/henon/n=1e3", p_rh3, rosen_impls, 0, 0),
+    ROW("attractor/rosenstein/henon/n=1e4", p_rh4, rosen_impls, 1, 3),
+    ROW("attractor/rosenstein/henon/n=1e5", p_rh5, only_engine, 1, 0),
+    ROW("attractor/rosenstein/lorenz/n=1e4", p_rl4, rosen_impls, 1, 15),
+    ROW("attractor/kantz/henon/n=1e3", p_kh3, only_engine, 0, 0),
+    ROW("attractor/kantz/henon/n=1e4", p_kh4, only_engine, 0, 25),
+    ROW("attractor/kantz/henon/n=1e5", p_kh5, only_engine, 1, 0),
+    ROW("attractor/kantz/lorenz/n=1e4", p_kl4, only_engine, 0, 25),
+    ROW("attractor/corrsum/lorenz/n=1e4/m=1..10", p_c4, corr_impls, 1, 0),
+    ROW("attractor/pipeline/lorenz/n=2e4", p_pipe, only_engine, 1, 1000),
+    ROW("attractor/rosenstein/lorenz/n=1e4/workers=1", p_rl4_1, par_impls, 0, 0),
+    ROW("attractor/rosenstein/lorenz/n=1e4/workers=N", p_rl4_n, par_n_impls, 0, 0),
+    ROW("attractor/kantz/lorenz/n=1e4/workers=1", p_kl4_1, par_impls, 0, 0),
+    ROW("attractor/kantz/lorenz/n=1e4/workers=N", p_kl4_n, par_n_impls, 0, 0),
+    ROW("attractor/corrsum/lorenz/n=1e4/m=1..10/workers=1", p_c4_1, par_impls, 1, 0),
+    ROW("attractor/corrsum/lorenz/n=1e4/m=1..10/workers=N", p_c4_n, par_n_impls, 1, 30),
+    ROW("attractor/pipeline/lorenz/n=2e4/workers=1", p_pipe_1, par_impls, 1, 0),
+    ROW("attractor/pipeline/lorenz/n=2e4/workers=N", p_pipe_n, par_n_impls, 1, 0),
+};
+
+const bench_case *bench_cases_attractor(size_t *n)
+{
+  *n = sizeof cases / sizeof cases[0];
+  return cases;
+}
