@@ -208,50 +208,29 @@ int eng_classify_par(eng_engine *e, const double *x, size_t n, const eng_classif
   return rc;
 }
 
-int eng_analyze_par(eng_engine *e, const double *x, size_t n, const eng_analyze_opts *oin,
+static int par_classify(void *ctx, const double *x, size_t n, const eng_classify_opts *o,
+                        eng_classify_result *res)
+{
+  return eng_classify_par(ctx, x, n, o, res);
+}
+
+static int par_lyapunov(void *ctx, const double *x, size_t n, const eng_lyap_opts *o,
+                        eng_lyap_result *res)
+{
+  return eng_lyapunov_par(ctx, x, n, o, NULL, 0, res);
+}
+
+static int par_corrdim(void *ctx, const double *x, size_t n, const eng_corrdim_opts *o,
+                       eng_corrdim_result *res)
+{
+  return eng_corrdim_par(ctx, x, n, o, NULL, NULL, NULL, res);
+}
+
+int eng_analyze_par(eng_engine *e, const double *x, size_t n, const eng_analyze_opts *o,
                     eng_analyze_result *res)
 {
-  eng_analyze_opts def;
-  if (!oin) {
-    eng_analyze_opts_init(&def);
-    oin = &def;
-  }
-  if (!e || !x || !res || oin->m_max == 0 || oin->m_max > 32 || !(oin->dt > 0.0))
+  if (!e)
     return ENG_EINVAL;
-  memset(res, 0, sizeof *res);
-  int rc = eng__analyze_embedding(x, n, oin, res);
-  if (rc)
-    return rc;
-  eng_classify_opts co;
-  eng_classify_opts_init(&co);
-  co.m = res->m;
-  co.tau = res->tau;
-  co.surrogates = oin->surrogates;
-  co.seed = oin->seed;
-  co.dt = oin->dt;
-  rc = eng_classify_par(e, x, n, &co, &res->cls);
-  if (rc)
-    return rc;
-  res->theiler = res->cls.theiler;
-  eng_lyap_opts lo;
-  eng_lyap_opts_init(&lo);
-  lo.method = oin->method;
-  lo.m = res->m;
-  lo.tau = res->tau;
-  lo.theiler = res->theiler;
-  lo.dt = oin->dt;
-  rc = eng_lyapunov_par(e, x, n, &lo, NULL, 0, &res->lyap);
-  if (rc && rc != ENG_ERANGE)
-    return rc;
-  eng_corrdim_opts cd;
-  eng_corrdim_opts_init(&cd);
-  cd.m_min = res->m > 2 ? res->m - 2 : 1;
-  cd.m_max = res->m + 2;
-  cd.tau = res->tau;
-  cd.theiler = res->theiler;
-  cd.r_max = 0.5;
-  rc = eng_corrdim_par(e, x, n, &cd, NULL, NULL, NULL, &res->corr);
-  if (rc && rc != ENG_ERANGE && rc != ENG_ESHORT)
-    return rc;
-  return 0;
+  const eng__analyze_stages stages = {par_classify, par_lyapunov, par_corrdim, e};
+  return eng__analyze_run(x, n, o, res, &stages);
 }

@@ -60,4 +60,20 @@ void eng__classify_free(eng_classify_work *w);
 int eng__analyze_embedding(const double *x, size_t n, const eng_analyze_opts *o,
                            eng_analyze_result *res);
 
+/* The pipeline's three estimation stages, so the serial and the scheduled
+ * pipelines share every choice and differ only in how a stage runs. ctx is
+ * passed through (the engine for the scheduled stages). */
+typedef struct eng__analyze_stages {
+  int (*classify)(void *ctx, const double *x, size_t n, const eng_classify_opts *o,
+                  eng_classify_result *res);
+  int (*lyapunov)(void *ctx, const double *x, size_t n, const eng_lyap_opts *o,
+                  eng_lyap_result *res);
+  int (*corrdim)(void *ctx, const double *x, size_t n, const eng_corrdim_opts *o,
+                 eng_corrdim_result *res);
+  void *ctx;
+} eng__analyze_stages;
+
+int eng__analyze_run(const double *x, size_t n, const eng_analyze_opts *o, eng_analyze_result *res,
+                     const eng__analyze_stages *stages);
+
 #endif

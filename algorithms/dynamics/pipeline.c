@@ -84,7 +84,8 @@ int eng__analyze_embedding(const double *x, size_t n, const eng_analyze_opts *o,
   return 0;
 }
 
-int eng_analyze(const double *x, size_t n, const eng_analyze_opts *oin, eng_analyze_result *res)
+int eng__analyze_run(const double *x, size_t n, const eng_analyze_opts *oin, eng_analyze_result *res,
+                     const eng__analyze_stages *st)
 {
   eng_analyze_opts def;
   if (!oin) {
@@ -104,7 +105,7 @@ int eng_analyze(const double *x, size_t n, const eng_analyze_opts *oin, eng_anal
   co.surrogates = oin->surrogates;
   co.seed = oin->seed;
   co.dt = oin->dt;
-  rc = eng_classify(x, n, &co, &res->cls);
+  rc = st->classify(st->ctx, x, n, &co, &res->cls);
   if (rc)
     return rc;
   res->theiler = res->cls.theiler;
@@ -115,7 +116,7 @@ int eng_analyze(const double *x, size_t n, const eng_analyze_opts *oin, eng_anal
   lo.tau = res->tau;
   lo.theiler = res->theiler;
   lo.dt = oin->dt;
-  rc = eng_lyapunov(x, n, &lo, NULL, 0, &res->lyap);
+  rc = st->lyapunov(st->ctx, x, n, &lo, &res->lyap);
   if (rc && rc != ENG_ERANGE)
     return rc;
   eng_corrdim_opts cd;
@@ -125,8 +126,35 @@ int eng_analyze(const double *x, size_t n, const eng_analyze_opts *oin, eng_anal
   cd.tau = res->tau;
   cd.theiler = res->theiler;
   cd.r_max = 0.5;
-  rc = eng_corrdim(x, n, &cd, NULL, NULL, NULL, &res->corr);
+  rc = st->corrdim(st->ctx, x, n, &cd, &res->corr);
   if (rc && rc != ENG_ERANGE && rc != ENG_ESHORT)
     return rc;
   return 0;
+}
+
+static int serial_classify(void *ctx, const double *x, size_t n, const eng_classify_opts *o,
+                           eng_classify_result *res)
+{
+  (void)ctx;
+  return eng_classify(x, n, o, res);
+}
+
+static int serial_lyapunov(void *ctx, const double *x, size_t n, const eng_lyap_opts *o,
+                           eng_lyap_result *res)
+{
+  (void)ctx;
+  return eng_lyapunov(x, n, o, NULL, 0, res);
+}
+
+static int serial_corrdim(void *ctx, const double *x, size_t n, const eng_corrdim_opts *o,
+                          eng_corrdim_result *res)
+{
+  (void)ctx;
+  return eng_corrdim(x, n, o, NULL, NULL, NULL, res);
+}
+
+int eng_analyze(const double *x, size_t n, const eng_analyze_opts *o, eng_analyze_result *res)
+{
+  static const eng__analyze_stages serial = {serial_classify, serial_lyapunov, serial_corrdim, NULL};
+  return eng__analyze_run(x, n, o, res, &serial);
 }
