@@ -7,21 +7,6 @@
 
 #include "seq_internal.h"
 
-static inline uint64_t add_carry(uint64_t x, uint64_t y, unsigned char *carry)
-{
-#if defined(__x86_64__)
-  unsigned long long s;
-  *carry = _addcarry_u64(*carry, x, y, &s);
-  return s;
-#else
-  uint64_t s = x + y;
-  unsigned char c1 = s < x;
-  s += *carry;
-  *carry = c1 | (s < *carry);
-  return s;
-#endif
-}
-
 /* Hyyro (2003), "A bit-vector algorithm for computing Levenshtein and Damerau edit
  * distances": Myers' column step with D0 |= TR, where
  * TR = ((~D0_prev & PM_j) << 1) & PM_{j-1} marks rows where transposing the last
@@ -72,7 +57,7 @@ static size_t osa_prep(const eng__seq_prep *pr, size_t k, uint64_t *vp, uint64_t
       uint64_t nd = (~D0) & pm;
       uint64_t tr = ((nd << 1) | tr_in) & old[w];
       tr_in = nd >> 63;
-      uint64_t x = add_carry(pm & VP, VP, &carry);
+      uint64_t x = eng__add_carry(pm & VP, VP, &carry);
       D0 = (x ^ VP) | pm | VN | tr;
       uint64_t hp = VN | ~(D0 | VP), hn = D0 & VP;
       if (w == lastw) {

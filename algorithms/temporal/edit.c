@@ -89,21 +89,6 @@ static size_t lev_word_ids(const uint64_t *peq, size_t m, const uint32_t *tid, s
   return score > k ? k + 1 : score;
 }
 
-static inline uint64_t add_carry(uint64_t x, uint64_t y, unsigned char *carry)
-{
-#if defined(__x86_64__)
-  unsigned long long r;
-  *carry = _addcarry_u64(*carry, x, y, &r);
-  return r;
-#else
-  uint64_t r = x + y;
-  unsigned char c1 = r < x;
-  r += *carry;
-  *carry = c1 | (r < *carry);
-  return r;
-#endif
-}
-
 /* Advances words [fb, lb] of the column by one text symbol, the words forming one
  * big integer (Hyyro 2003): the addition carries across words and the horizontal
  * deltas shift across them; the top of word fb sees +1 (the first row of a global
@@ -118,7 +103,7 @@ static inline int lev_column(const uint64_t *eq, uint64_t *vp, uint64_t *vn, siz
   uint64_t hp_in = 1, hn_in = 0;
   for (size_t w = fb; w < lb; w++) {
     uint64_t pm = eq[w], p = vp[w], mm = vn[w];
-    uint64_t d0 = (add_carry(pm & p, p, &carry) ^ p) | pm | mm;
+    uint64_t d0 = (eng__add_carry(pm & p, p, &carry) ^ p) | pm | mm;
     uint64_t hp = mm | ~(d0 | p), hn = d0 & p;
     uint64_t hpo = hp >> 63, hno = hn >> 63;
     hp = (hp << 1) | hp_in;
@@ -129,7 +114,7 @@ static inline int lev_column(const uint64_t *eq, uint64_t *vp, uint64_t *vn, siz
     vn[w] = hp & d0;
   }
   uint64_t pm = eq[lb], p = vp[lb], mm = vn[lb];
-  uint64_t d0 = (add_carry(pm & p, p, &carry) ^ p) | pm | mm;
+  uint64_t d0 = (eng__add_carry(pm & p, p, &carry) ^ p) | pm | mm;
   uint64_t hp = mm | ~(d0 | p), hn = d0 & p;
   int delta = (int)((hp >> out) & 1) - (int)((hn >> out) & 1);
   hp = (hp << 1) | hp_in;
@@ -161,7 +146,7 @@ static inline __attribute__((always_inline)) size_t lev_fixed(const eng__seq_pre
     uint64_t hp_in = 1, hn_in = 0;
     for (size_t w = 0; w < W; w++) {
       uint64_t pm = eq[w], p = vp[w], mm = vn[w];
-      uint64_t d0 = (add_carry(pm & p, p, &carry) ^ p) | pm | mm;
+      uint64_t d0 = (eng__add_carry(pm & p, p, &carry) ^ p) | pm | mm;
       uint64_t hp = mm | ~(d0 | p), hn = d0 & p;
       if (w == W - 1)
         score += ((hp >> lastbit) & 1) - ((hn >> lastbit) & 1);

@@ -47,21 +47,6 @@ static size_t lcs_word_u8(const unsigned char *p, size_t m, const unsigned char 
   return (size_t)__builtin_popcountll(~v & mask);
 }
 
-static inline uint64_t add_carry(uint64_t x, uint64_t y, unsigned char *carry)
-{
-#if defined(__x86_64__)
-  unsigned long long s;
-  *carry = _addcarry_u64(*carry, x, y, &s);
-  return s;
-#else
-  uint64_t s = x + y;
-  unsigned char c1 = s < x;
-  s += *carry;
-  *carry = c1 | (s < *carry);
-  return s;
-#endif
-}
-
 /* Patterns of 2..4 words: with W a compile-time constant the column stays in
  * registers instead of a memory round trip per word and column. */
 static inline __attribute__((always_inline)) void lcs_fixed(const eng__seq_prep *pr,
@@ -77,7 +62,7 @@ static inline __attribute__((always_inline)) void lcs_fixed(const eng__seq_prep 
     unsigned char carry = 0;
     for (size_t w = 0; w < W; w++) {
       uint64_t x = v[w], u = x & eq[w];
-      v[w] = add_carry(x, u, &carry) | (x - u);
+      v[w] = eng__add_carry(x, u, &carry) | (x - u);
     }
   }
   for (size_t w = 0; w < W; w++)
@@ -110,7 +95,7 @@ static size_t lcs_prep(const eng__seq_prep *pr, uint64_t *v)
       unsigned char carry = 0;
       for (size_t w = 0; w < W; w++) {
         uint64_t x = v[w], u = x & eq[w];
-        v[w] = add_carry(x, u, &carry) | (x - u);
+        v[w] = eng__add_carry(x, u, &carry) | (x - u);
       }
     }
   }

@@ -4,6 +4,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 #include "engine/sequence.h"
 
@@ -72,5 +75,22 @@ static inline void eng__seq_order(const eng_symbols **p, const eng_symbols **t)
  * na + nb bytes at most; returns the cost through *cost. Errors: ENG_ENOMEM. */
 int eng__seq_hirschberg(eng_seq_ws *ws, const eng_symbols *a, const eng_symbols *b,
                         int sub_cost, char *ops, size_t *nops, size_t *cost);
+
+/* x + y + *carry across 64-bit words: the carry chain of the bit-parallel
+ * additions in Myers/Hyyro edit distance, Allison-Dix LCS and OSA. */
+static inline uint64_t eng__add_carry(uint64_t x, uint64_t y, unsigned char *carry)
+{
+#if defined(__x86_64__)
+  unsigned long long s;
+  *carry = _addcarry_u64(*carry, x, y, &s);
+  return s;
+#else
+  uint64_t s = x + y;
+  unsigned char c1 = s < x;
+  s += *carry;
+  *carry = c1 | (s < *carry);
+  return s;
+#endif
+}
 
 #endif
