@@ -85,3 +85,25 @@ for _, k in ipairs({ "queue_wait", "run_time" }) do
   local l = s[k]
   print(("%-10s %s  %s  %s  %s  %6d"):format(k, us(l.p50), us(l.p90), us(l.p99), us(l.max), l.count))
 end
+
+-- 4. An analysis on the same workers -----------------------------------------
+-- Is the Henon map chaotic, and how chaotic? (published: lambda = 0.419 per step)
+print("\n== analysis")
+local h = engine.henon(5000)
+local r = engine.analyze_async(h, { surrogates = 19 }):wait()
+print(("henon x, %d points: delay %d, dimension %d, lambda %.3f per step, D2 %.2f, class %s"):format(
+  #h, r.tau, r.m, r.lambda, r.d2, r.class))
+
+-- How far apart are two noisy copies of a shape? (DTW absorbs the time shift)
+local a, b = {}, {}
+for i = 1, 200 do
+  a[i] = math.sin(i / 10)
+  b[i] = math.sin((i + 7) / 10)
+end
+print(("dtw(sin, shifted sin) = %.3f   (lock-step squared distance %.3f)"):format(
+  engine.dtw(a, b, { window = 20 }),
+  (function() local s = 0 for i = 1, 200 do s = s + (a[i] - b[i]) ^ 2 end return s end)()))
+
+-- Does a log satisfy "every request is acknowledged within 2 steps"?
+local ok, step = engine.ltl.check("G (req -> F[0,2] ack)", { {"req"}, {}, {"ack"}, {"req"}, {}, {} })
+print(("G (req -> F[0,2] ack) on the log: %s, decided at step %d"):format(tostring(ok), step))

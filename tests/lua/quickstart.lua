@@ -26,4 +26,11 @@ t.ok(submitted and submitted >= 601, "stats count the workload's submissions", o
 t.ok(out:find("queue_wait%s+[%d.]+ us") and out:find("run_time%s+[%d.]+ us"), "latency percentiles printed")
 local misses = tonumber(out:match("deadline misses (%d+)"))
 t.ok(misses and misses >= 1, "the deliberately late task is counted as a deadline miss")
+t.ok(out:find("== analysis", 1, true), "prints the analysis section")
+-- Henon's published largest exponent is 0.419 per step (Sprott 2003, table A.1).
+local lambda = tonumber(out:match("lambda ([%d.]+) per step"))
+t.ok(lambda and math.abs(lambda - 0.419) < 0.03, "the Henon exponent is near 0.419", out)
+t.ok(out:find("class chaotic", 1, true), "the Henon map is classified chaotic")
+-- The request at step 4 is never acknowledged: the property fails there.
+t.ok(out:find("on the log: false, decided at step 4", 1, true), "the LTL check finds the violation at step 4")
 t.done()
