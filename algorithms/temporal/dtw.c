@@ -268,6 +268,23 @@ size_t eng_dtw_workspace(size_t na, size_t nb)
   return 3 * (m + 2);
 }
 
+int eng__dtw_check_pair(const double *a, size_t na, const double *b, size_t nb,
+                        const eng_dtw_opts **opts, eng_dtw_opts *def)
+{
+  if (*opts == NULL) {
+    eng_dtw_opts_init(def);
+    *opts = def;
+  }
+  if (a == NULL || b == NULL || na == 0 || nb == 0)
+    return ENG_EINVAL;
+  int rc = eng__dtw_check_opts(*opts);
+  if (rc)
+    return rc;
+  if (eng__dtw_finite(a, na) || eng__dtw_finite(b, nb))
+    return ENG_ENAN;
+  return 0;
+}
+
 int eng__dtw_check_opts(const eng_dtw_opts *o)
 {
   if (o->cost != ENG_DTW_SQUARED && o->cost != ENG_DTW_ABSOLUTE)

@@ -2,6 +2,7 @@
 #ifndef ENGINE_DTW_INTERNAL_H
 #define ENGINE_DTW_INTERNAL_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "engine/temporal.h"
@@ -22,5 +23,36 @@ size_t eng__dtw_radius(const eng_dtw_opts *o, size_t na, size_t nb);
  * eng_dtw_envelope_workspace). */
 void eng__dtw_envelope(const double *x, size_t nx, size_t r, size_t nout, double *lower,
                        double *upper, size_t *ring, size_t cap);
+
+/* Point cost: squared or absolute difference. */
+static inline double eng__dtw_cost(double a, double b, int sq)
+{
+  double t = a - b;
+  return sq ? t * t : fabs(t);
+}
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+/* max(v, 0) as one maxsd: gcc otherwise emits a poorly predicted branch here. */
+static inline double eng__pos0(double v)
+{
+  return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(v), _mm_setzero_pd()));
+}
+#else
+static inline double eng__pos0(double v) { return v > 0 ? v : 0.0; }
+#endif
+
+/* Cost of a point against an envelope [lo, hi] (LB_Keogh, Keogh 2002).
+ * Branch-free: with lo <= hi at most one of the two gaps is positive. */
+static inline double eng__dtw_outside(double a, double lo, double hi, int sq)
+{
+  double t = eng__pos0(a - hi) + eng__pos0(lo - a);
+  return sq ? t * t : t;
+}
+
+/* The checks every two-series entry point makes, with opts defaulted into
+ * *def when NULL: 0, ENG_EINVAL or ENG_ENAN. */
+int eng__dtw_check_pair(const double *a, size_t na, const double *b, size_t nb,
+                        const eng_dtw_opts **opts, eng_dtw_opts *def);
 
 #endif

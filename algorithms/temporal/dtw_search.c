@@ -22,30 +22,6 @@ void eng_dtw_search_opts_init(eng_dtw_search_opts *o)
   o->znorm = 1;
 }
 
-static inline double cst(double a, double b, int sq)
-{
-  double t = a - b;
-  return sq ? t * t : fabs(t);
-}
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-/* max(v, 0) as one maxsd: gcc otherwise emits a poorly predicted branch here. */
-static inline double pos0(double v)
-{
-  return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(v), _mm_setzero_pd()));
-}
-#else
-static inline double pos0(double v) { return v > 0 ? v : 0.0; }
-#endif
-
-static inline double outside(double a, double lo, double hi, int sq)
-{
-  /* Branch-free: with lo <= hi at most one of the two gaps is positive. */
-  double t = pos0(a - hi) + pos0(lo - a);
-  return sq ? t * t : t;
-}
-
 typedef struct keyed {
   double key;
   size_t idx;
@@ -122,12 +98,12 @@ static inline __attribute__((always_inline)) double dtw_abandon(const search *S,
       double a = prev[j], b = prev[j + 1];
       double v = a < b ? a : b;
       v = v < left ? v : left;
-      left = v + cst(qi, t[j], sq);
+      left = v + eng__dtw_cost(qi, t[j], sq);
       curr[j + 1] = left;
       hi = left < ub ? j : hi;
     }
     for (; j <= band_hi && left < ub; j++) {
-      left = left + cst(qi, t[j], sq);
+      left = left + eng__dtw_cost(qi, t[j], sq);
       curr[j + 1] = left;
       if (left < ub)
         hi = j;
@@ -207,17 +183,17 @@ static inline __attribute__((always_inline)) void pass_body(search *S, const dou
       /* LB_Kim: the first and last cells, then the cheapest second and
        * second-to-last cells (distinct from the ends once m >= 4). */
       double f0 = (w[0] - mean) * inv, l0 = (w[m - 1] - mean) * inv;
-      double lb = cst(qn[0], f0, sq);
+      double lb = eng__dtw_cost(qn[0], f0, sq);
       if (m > 1)
-        lb += cst(qn[m - 1], l0, sq);
+        lb += eng__dtw_cost(qn[m - 1], l0, sq);
       if (m >= 4 && lb < bsf) {
         double f1 = (w[1] - mean) * inv, l1 = (w[m - 2] - mean) * inv;
-        double a = cst(qn[0], f1, sq), b = cst(qn[1], f0, sq), c = cst(qn[1], f1, sq);
+        double a = eng__dtw_cost(qn[0], f1, sq), b = eng__dtw_cost(qn[1], f0, sq), c = eng__dtw_cost(qn[1], f1, sq);
         double t = a < b ? a : b;
         lb += t < c ? t : c;
-        a = cst(qn[m - 1], l1, sq);
-        b = cst(qn[m - 2], l0, sq);
-        c = cst(qn[m - 2], l1, sq);
+        a = eng__dtw_cost(qn[m - 1], l1, sq);
+        b = eng__dtw_cost(qn[m - 2], l0, sq);
+        c = eng__dtw_cost(qn[m - 2], l1, sq);
         t = a < b ? a : b;
         lb += t < c ? t : c;
       }
@@ -231,7 +207,7 @@ static inline __attribute__((always_inline)) void pass_body(search *S, const dou
       size_t i;
       for (i = 0; i < m && lb1 < bsf; i++) {
         size_t o = S->order[i];
-        double d = outside((w[o] - mean) * inv, S->lqo[i], S->uqo[i], sq);
+        double d = eng__dtw_outside((w[o] - mean) * inv, S->lqo[i], S->uqo[i], sq);
         S->cb1[o] = d;
         lb1 += d;
       }
@@ -250,7 +226,7 @@ static inline __attribute__((always_inline)) void pass_body(search *S, const dou
       for (i = 0; i < m && lb2 < bsf; i++) {
         size_t o = S->order[i];
         double lo = (S->lx[s + o] - mean) * inv, hi = (S->ux[s + o] - mean) * inv;
-        double d = outside(S->qo[i], lo, hi, sq);
+        double d = eng__dtw_outside(S->qo[i], lo, hi, sq);
         S->cb2[o] = d;
         lb2 += d;
       }

@@ -83,58 +83,28 @@ int eng_dtw_envelope(const double *x, size_t n, size_t r, double *lower, double 
   return rc;
 }
 
-static double cost1(double a, double b, int sq)
-{
-  double t = a - b;
-  return sq ? t * t : fabs(t);
-}
-
 int eng_lb_kim(const double *a, size_t na, const double *b, size_t nb, const eng_dtw_opts *opts,
                double *lb)
 {
   eng_dtw_opts def;
-  if (opts == NULL) {
-    eng_dtw_opts_init(&def);
-    opts = &def;
-  }
-  if (a == NULL || b == NULL || lb == NULL || na == 0 || nb == 0)
+  if (lb == NULL)
     return ENG_EINVAL;
-  int rc = eng__dtw_check_opts(opts);
+  int rc = eng__dtw_check_pair(a, na, b, nb, &opts, &def);
   if (rc)
     return rc;
-  if (eng__dtw_finite(a, na) || eng__dtw_finite(b, nb))
-    return ENG_ENAN;
   int sq = opts->cost == ENG_DTW_SQUARED;
   /* Every warping path contains (0, 0) and (na-1, nb-1); they are two
    * distinct cells unless both series have one point. */
-  double v = cost1(a[0], b[0], sq);
+  double v = eng__dtw_cost(a[0], b[0], sq);
   if (na + nb > 2)
-    v += cost1(a[na - 1], b[nb - 1], sq);
+    v += eng__dtw_cost(a[na - 1], b[nb - 1], sq);
   if (opts->normalize)
     v /= (double)(na + nb);
   *lb = v;
   return 0;
 }
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-/* max(v, 0) as one maxsd: gcc otherwise emits a poorly predicted branch. */
-static inline double pos0(double v)
-{
-  return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(v), _mm_setzero_pd()));
-}
-#else
-static inline double pos0(double v) { return v > 0 ? v : 0.0; }
-#endif
-
 /* Cost of a to the interval [lo, hi]: 0 inside it. */
-static inline double outside(double a, double lo, double hi, int sq)
-{
-  /* Branch-free: with lo <= hi at most one of the two gaps is positive. */
-  double t = pos0(a - hi) + pos0(lo - a);
-  return sq ? t * t : t;
-}
-
 int eng_lb_keogh_env(const double *a, size_t n, const double *lower, const double *upper,
                      eng_dtw_cost cost, double cutoff, double *lb)
 {
@@ -149,7 +119,7 @@ int eng_lb_keogh_env(const double *a, size_t n, const double *lower, const doubl
   int sq = cost == ENG_DTW_SQUARED;
   double s = 0;
   for (size_t i = 0; i < n; i++) {
-    s += outside(a[i], lower[i], upper[i], sq);
+    s += eng__dtw_outside(a[i], lower[i], upper[i], sq);
     if (s > cutoff)
       return ENG_ECUTOFF;
   }
@@ -161,17 +131,11 @@ int eng_lb_keogh(const double *a, size_t na, const double *b, size_t nb, const e
                  double *lb)
 {
   eng_dtw_opts def;
-  if (opts == NULL) {
-    eng_dtw_opts_init(&def);
-    opts = &def;
-  }
-  if (a == NULL || b == NULL || lb == NULL || na == 0 || nb == 0)
+  if (lb == NULL)
     return ENG_EINVAL;
-  int rc = eng__dtw_check_opts(opts);
+  int rc = eng__dtw_check_pair(a, na, b, nb, &opts, &def);
   if (rc)
     return rc;
-  if (eng__dtw_finite(a, na) || eng__dtw_finite(b, nb))
-    return ENG_ENAN;
   /* Row i of any admissible path visits some b_j with |i - j| <= r, so a_i
    * costs at least its distance to the range of those b_j (Keogh 2002). With
    * r >= |na - nb| that range is never empty. */
@@ -188,7 +152,7 @@ int eng_lb_keogh(const double *a, size_t na, const double *b, size_t nb, const e
   int sq = opts->cost == ENG_DTW_SQUARED;
   double s = 0;
   for (size_t i = 0; i < na; i++)
-    s += outside(a[i], env[i], env[na + i], sq);
+    s += eng__dtw_outside(a[i], env[i], env[na + i], sq);
   free(env);
   free(ring);
   if (opts->normalize)
