@@ -52,11 +52,12 @@ static void ploop_work(ploop *p)
   }
 }
 
-static void ploop_task(void *arg)
+static void *ploop_task(void *arg)
 {
   ploop *p = arg;
   ploop_work(p);
   ploop_release(p);
+  return NULL;
 }
 
 static ploop *ploop_new(size_t count, int (*item)(ploop *, size_t), void (*drop)(ploop *),
@@ -77,26 +78,39 @@ static ploop *ploop_new(size_t count, int (*item)(ploop *, size_t), void (*drop)
 }
 
 /* Submits up to workers helpers, works itself, waits for the claimed items.
- * Returns the first item error; the caller still holds its reference. */
+ * Returns the first item error; the caller still holds its reference.
+ * Helpers are futures: once every item is done, the ones that never started
+ * are cancelled and their references dropped here, since a helper still
+ * queued when the engine is destroyed with ENG_DRAIN_CANCEL would never run. */
 static int ploop_run(eng_engine *e, ploop *p)
 {
   unsigned w = eng_engine_workers(e);
   size_t helpers = w < p->count ? w : p->count;
   if (eng_worker_self(e) >= 0 && helpers > 0)
     helpers--; /* this worker is one of them */
+  eng_future *fut[64];
+  if (helpers > sizeof fut / sizeof fut[0])
+    helpers = sizeof fut / sizeof fut[0];
+  size_t nfut = 0;
   for (size_t k = 0; k < helpers; k++) {
     atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
-    if (eng_task_submit(e, ploop_task, p, NULL) != 0) {
+    if (eng_async(e, ploop_task, p, NULL, &fut[nfut]) != 0) {
       /* queue full or shutting down: the caller does the rest itself, so
        * the result is complete either way */
       atomic_fetch_sub_explicit(&p->refs, 1, memory_order_relaxed);
       break;
     }
+    nfut++;
   }
   ploop_work(p);
   /* acquire: pairs with the release increment of each finished item. */
   while (atomic_load_explicit(&p->done, memory_order_acquire) < p->count)
     sched_yield();
+  for (size_t k = 0; k < nfut; k++) {
+    if (eng_future_cancel(fut[k]) == 1)
+      ploop_release(p); /* never the last: the caller still holds one */
+    eng_future_release(fut[k]);
+  }
   return atomic_load_explicit(&p->rc, memory_order_relaxed);
 }
 

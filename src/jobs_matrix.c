@@ -15,7 +15,12 @@
  * helper that starts late finds no tile, drops its reference and returns; the
  * last reference frees the job. This is why the job does not wait on an
  * eng_group: eng_group_wait is not allowed on a worker, and a matrix job
- * started from a Lua job runs on one. */
+ * started from a Lua job runs on one.
+ *
+ * Helpers are futures so that the waiter can cancel the ones that never
+ * started and drop their references itself: a helper still queued when the
+ * engine is destroyed with ENG_DRAIN_CANCEL would never run, and its
+ * reference would leak the job. */
 struct eng_matrix_job {
   eng_engine *e;
   eng_seq *items;
@@ -29,6 +34,8 @@ struct eng_matrix_job {
   uint32_t *pairs; /* all-pairs: block row and column of each tile */
   size_t maxn;     /* longest input, for the DTW workspace */
   unsigned helpers;
+  eng_future **hf; /* one future per submitted helper, reaped once */
+  int reaped;
 
   atomic_size_t next;      /* next unclaimed tile */
   atomic_size_t done;      /* tiles computed */
@@ -63,6 +70,7 @@ static void job_release(eng_matrix_job *j)
   pthread_cond_destroy(&j->cv);
   free(j->items);
   free(j->pairs);
+  free(j->hf);
   free(j);
 }
 
@@ -230,11 +238,26 @@ static void work(eng_matrix_job *j)
   free(ws);
 }
 
-static void helper_task(void *arg)
+static void *helper_task(void *arg)
 {
   eng_matrix_job *j = arg;
   work(j);
   job_release(j);
+  return NULL;
+}
+
+/* Cancels the helpers that have not started (they never will: every tile is
+ * accounted for, or the caller abandons the job) and drops their references. */
+static void reap_helpers(eng_matrix_job *j)
+{
+  if (j->reaped)
+    return;
+  j->reaped = 1;
+  for (unsigned h = 0; h < j->helpers; h++) {
+    if (eng_future_cancel(j->hf[h]) == 1)
+      job_release(j); /* never the last reference: the handle still holds one */
+    eng_future_release(j->hf[h]);
+  }
 }
 
 static size_t auto_tile(size_t k, unsigned tasks, int one_to_many)
@@ -342,9 +365,14 @@ int eng_matrix_start(eng_engine *e, const eng_seq *items, size_t k, const eng_se
   eng_task_opts_init(&to);
   to.priority = opts->priority;
   int first_err = 0;
+  j->hf = helpers ? malloc(helpers * sizeof *j->hf) : NULL;
+  if (helpers && j->hf == NULL) {
+    helpers = 0;
+    first_err = ENG_ENOMEM;
+  }
   for (size_t h = 0; h < helpers; h++) {
     atomic_fetch_add_explicit(&j->refs, 1, memory_order_relaxed);
-    int rc = eng_task_submit(e, helper_task, j, &to);
+    int rc = eng_async(e, helper_task, j, &to, &j->hf[j->helpers]);
     if (rc) {
       atomic_fetch_sub_explicit(&j->refs, 1, memory_order_relaxed);
       first_err = rc;
@@ -395,6 +423,7 @@ int eng_matrix_wait(eng_matrix_job *j, eng_matrix_report *rep)
     pthread_cond_wait(&j->cv, &j->mu);
   uint64_t t1 = j->t1_ns;
   pthread_mutex_unlock(&j->mu);
+  reap_helpers(j);
   size_t done = atomic_load_explicit(&j->done, memory_order_acquire);
   size_t cancelled = atomic_load_explicit(&j->cancelled, memory_order_acquire);
   if (rep) {
@@ -413,6 +442,7 @@ void eng_matrix_destroy(eng_matrix_job *j)
 {
   if (j == NULL)
     return;
+  reap_helpers(j);
   job_release(j);
 }
 
