@@ -58,10 +58,12 @@ awk "$AWKLIB"'
 awk "$AWKLIB"'
 /^\{"case": / {
   s = str($0, "series"); if (s == "" || str($0, "status") != "ok") next
+  # A row without a throughput (no work units) has no point to plot.
+  t = num($0, "throughput"); if (t == "null" || t == "") next
   i = str($0, "impl"); f = out "/data/scale-" slug(s) "." slug(i) ".dat"
-  print num($0, "workers"), num($0, "throughput"), num($0, "efficiency") > f
+  print num($0, "workers"), t, num($0, "efficiency") > f
   if (!(s in seen)) { seen[s] = 1; print s > (out "/data/scale-series.txt") }
-  print s "\t" i "\t" f > (out "/data/scale-index.txt")
+  if (!((s, i) in listed)) { listed[s, i] = 1; print s "\t" i "\t" f > (out "/data/scale-index.txt") }
 }' out="$out" "$json"
 
 # Kernel throughput: every non-scheduler row with a throughput.
