@@ -1,142 +1,55 @@
 /* jobs_dynamics.c: scheduled versions of the dynamics kernels (one task per embedding dimension or per system). */
 #include <math.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
 #include "engine/dynamics.h"
+#include "parallel.h"
 
-/* A parallel loop over count items that never waits for a task that has not
- * started: the caller claims items too, and afterwards waits only for items
- * already claimed (by tasks that are running). Helpers submitted to the engine
- * that start late find nothing to claim, drop their reference and return; the
- * last reference frees the context, so it may outlive the caller's call. */
-typedef struct pfor pfor;
-struct pfor {
-  atomic_size_t next;  /* next unclaimed item */
-  atomic_size_t done;  /* finished items */
-  atomic_uint refs;    /* caller + submitted helpers */
-  size_t count;
-  /* Runs item i with scratch *work (lazily allocated per participant). */
-  int (*item)(pfor *p, size_t i, void **work);
-  atomic_int rc;       /* first error of an item */
+/* One scheduled dynamics job: the inputs and the per-item results. Items run
+ * through eng__parallel_for, one per embedding dimension or per system. */
+typedef struct dynjob {
   const double *x;
   size_t n;
   eng_dim_opts o;
-  double *r1, *r2;     /* per-item results (owned by the context) */
+  double *r1, *r2; /* per-item results */
   const eng_system *sys;
   const eng_spectrum_opts *sopts;
   int *status;
-};
+} dynjob;
 
-static void pfor_release(pfor *p)
+static int job_init(dynjob *p, size_t nres)
 {
-  /* acq_rel: the last owner must see every other owner's writes before freeing. */
-  if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1) {
-    free(p->r1);
-    free(p->r2);
-    free(p->status);
-    free(p);
-  }
-}
-
-static void pfor_work(pfor *p)
-{
-  void *work = NULL;
-  for (;;) {
-    size_t i = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
-    if (i >= p->count) break;
-    int rc = p->item(p, i, &work);
-    if (rc) {
-      int zero = 0;
-      atomic_compare_exchange_strong_explicit(&p->rc, &zero, rc, memory_order_relaxed,
-                                              memory_order_relaxed);
-    }
-    /* release: pairs with the caller's acquire load of done, publishing the item's results. */
-    atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
-  }
-  free(work);
-}
-
-static void *pfor_call(void *arg)
-{
-  pfor_work(arg);
-  return NULL;
-}
-
-/* Runs once per helper whether it ran or was cancelled (engine destroyed with
- * ENG_DRAIN_CANCEL), so the context is freed in both cases. */
-static void pfor_done(eng_future *f, int status, void *result, void *ud)
-{
-  (void)f;
-  (void)status;
-  (void)result;
-  pfor_release(ud);
-}
-
-/* Runs p over e: submits up to workers helpers, works itself, waits for claimed items.
- * On return the caller still holds its reference. */
-static void pfor_run(eng_engine *e, pfor *p)
-{
-  unsigned w = e ? eng_engine_workers(e) : 0;
-  size_t helpers = w < p->count ? w : p->count;
-  if (eng_worker_self(e) >= 0 && helpers > 0) helpers--; /* this worker is one of them */
-  for (size_t k = 0; k < helpers; k++) {
-    eng_future *f;
-    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
-    if (eng_async(e, pfor_call, p, NULL, &f) != 0) {
-      /* Queue full, no memory or shutting down: the caller does that share itself. */
-      atomic_fetch_sub_explicit(&p->refs, 1, memory_order_relaxed);
-      break;
-    }
-    /* The helper's reference is dropped by pfor_done (now, if it already
-     * finished). then() cannot fail on a fresh future with no callback; were
-     * it to, the reference would leak rather than be freed under the task. */
-    int trc = eng_future_then(f, pfor_done, p);
-    (void)trc;
-    eng_future_release(f);
-  }
-  pfor_work(p);
-  /* acquire: pairs with the release increment of each finished item. */
-  while (atomic_load_explicit(&p->done, memory_order_acquire) < p->count) sched_yield();
-}
-
-static pfor *pfor_new(size_t count, size_t nres)
-{
-  pfor *p = calloc(1, sizeof *p);
-  if (!p) return NULL;
-  atomic_init(&p->next, 0);
-  atomic_init(&p->done, 0);
-  atomic_init(&p->refs, 1);
-  atomic_init(&p->rc, 0);
-  p->count = count;
+  memset(p, 0, sizeof *p);
   p->r1 = calloc(nres ? nres : 1, sizeof(double));
   p->r2 = calloc(nres ? nres : 1, sizeof(double));
-  if (!p->r1 || !p->r2) {
-    free(p->r1);
-    free(p->r2);
-    free(p);
-    return NULL;
-  }
-  return p;
+  return p->r1 && p->r2 ? 0 : ENG_ENOMEM;
 }
 
-static int work_for(pfor *p, void **work, unsigned m_top)
+static void job_free(dynjob *p)
+{
+  free(p->r1);
+  free(p->r2);
+  free(p->status);
+}
+
+static int work_for(dynjob *p, void **work, unsigned m_top)
 {
   if (!*work) *work = malloc(eng_dim_work_size(p->n, m_top));
   return *work ? 0 : ENG_ENOMEM;
 }
 
-static int fnn_item(pfor *p, size_t i, void **work)
+static int fnn_item(void *ctx, size_t i, void **work)
 {
+  dynjob *p = ctx;
   int rc = work_for(p, work, p->o.m_max);
   return rc ? rc : eng_dim_fnn_one(p->x, p->n, &p->o, (unsigned)i + 1, &p->r1[i], *work);
 }
 
-static int cao_item(pfor *p, size_t i, void **work)
+static int cao_item(void *ctx, size_t i, void **work)
 {
+  dynjob *p = ctx;
   int rc = work_for(p, work, p->o.m_max);
   return rc ? rc : eng_dim_cao_one(p->x, p->n, &p->o, (unsigned)i + 1, &p->r1[i], &p->r2[i], *work);
 }
@@ -162,21 +75,19 @@ int eng_dim_fnn_par(eng_engine *e, const double *x, size_t n, const eng_dim_opts
   if (!e) return ENG_EINVAL;
   int rc = validate(x, n, o, o ? o->m_max : 1);
   if (rc) return rc;
-  pfor *p = pfor_new(o->m_max, o->m_max);
-  if (!p) return ENG_ENOMEM;
-  p->item = fnn_item;
+  dynjob job, *p = &job;
+  rc = job_init(p, o->m_max);
   p->x = x;
   p->n = n;
   p->o = *o;
-  pfor_run(e, p);
-  rc = atomic_load_explicit(&p->rc, memory_order_relaxed);
+  if (!rc) rc = eng__parallel_for(e, o->m_max, fnn_item, p, NULL, NULL);
   if (!rc) {
     unsigned chosen = 0;
     rc = eng_dim_fnn_choose(p->r1, o->m_max, o->fnn_max, &chosen);
     if (frac) memcpy(frac, p->r1, o->m_max * sizeof(double));
     if (m) *m = chosen;
   }
-  pfor_release(p);
+  job_free(p);
   return rc;
 }
 
@@ -187,14 +98,12 @@ int eng_dim_cao_par(eng_engine *e, const double *x, size_t n, const eng_dim_opts
   int rc = validate(x, n, o, o ? o->m_max + 1 : 1);
   if (rc) return rc;
   unsigned D = o->m_max + 1;
-  pfor *p = pfor_new(D, D);
-  if (!p) return ENG_ENOMEM;
-  p->item = cao_item;
+  dynjob job, *p = &job;
+  rc = job_init(p, D);
   p->x = x;
   p->n = n;
   p->o = *o;
-  pfor_run(e, p);
-  rc = atomic_load_explicit(&p->rc, memory_order_relaxed);
+  if (!rc) rc = eng__parallel_for(e, D, cao_item, p, NULL, NULL);
   if (!rc) {
     double a[200], b[200];
     for (unsigned d = 0; d < o->m_max; d++) {
@@ -207,12 +116,13 @@ int eng_dim_cao_par(eng_engine *e, const double *x, size_t n, const eng_dim_opts
     if (e2) memcpy(e2, b, o->m_max * sizeof(double));
     if (m) *m = chosen;
   }
-  pfor_release(p);
+  job_free(p);
   return rc;
 }
 
-static int spectrum_item(pfor *p, size_t i, void **work)
+static int spectrum_item(void *ctx, size_t i, void **work)
 {
+  dynjob *p = ctx;
   (void)work;
   double ex[3] = {0, 0, 0};
   int rc = eng_spectrum(&p->sys[i], p->sopts, ex, NULL);
@@ -226,22 +136,22 @@ int eng_spectrum_par(eng_engine *e, const eng_system *systems, size_t count,
 {
   if (!e || !systems || !exps || count == 0 || count > SIZE_MAX / 3 / sizeof(double))
     return ENG_EINVAL;
-  pfor *p = pfor_new(count, 3 * count);
-  if (!p) return ENG_ENOMEM;
-  if (!(p->status = calloc(count, sizeof(int)))) {
-    pfor_release(p);
-    return ENG_ENOMEM;
+  dynjob job, *p = &job;
+  int rc = job_init(p, 3 * count);
+  if (!rc && !(p->status = calloc(count, sizeof(int)))) rc = ENG_ENOMEM;
+  if (rc) {
+    job_free(p);
+    return rc;
   }
-  p->item = spectrum_item;
   p->sys = systems;
   p->sopts = opts;
-  pfor_run(e, p);
-  int rc = 0;
+  int prc = eng__parallel_for(e, count, spectrum_item, p, NULL, NULL);
   for (size_t i = 0; i < count; i++) {
     if (!rc) rc = p->status[i];
     if (status) status[i] = p->status[i];
   }
+  if (!rc) rc = prc; /* the loop itself failed (no memory) */
   memcpy(exps, p->r1, 3 * count * sizeof(double));
-  pfor_release(p);
+  job_free(p);
   return rc;
 }

@@ -1,18 +1,14 @@
 /* jobs_ltl.c: many traces x many LTL formulas as scheduled tasks, one trace per task, with progress. */
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
 #include "engine.h"
 #include "engine/ltl.h"
+#include "parallel.h"
 
-/* Shared by the caller and its helper tasks; the last reference frees it, so
- * a helper that starts after the caller returned finds no work and cleans up. */
+/* The batch's inputs and outputs; items are traces, run through eng__parallel_for. */
 typedef struct batch {
-  atomic_size_t next;  /* next unclaimed trace */
-  atomic_size_t done;  /* finished traces */
   atomic_size_t pairs; /* finished pairs, for progress */
-  atomic_uint refs;
   const eng_ltl_formula *const *formulas;
   size_t nf;
   const eng_ltl_trace *const *traces;
@@ -23,35 +19,20 @@ typedef struct batch {
   void *ud;
 } batch;
 
-static void batch_release(batch *b) {
-  /* acq_rel: the last owner sees every other owner's writes before freeing. */
-  if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) free(b);
-}
+/* A participant's scratch is its checker workspace, made on its first trace. */
+static void workspace_free(void *ws) { eng_ltl_workspace_free(ws); }
 
-static void batch_work(batch *b) {
-  eng_ltl_workspace *ws = NULL;
-  int wrc = eng_ltl_workspace_create(&ws); /* NULL ws still works: allocation per check */
-  (void)wrc;
-  for (;;) {
-    size_t t = atomic_fetch_add_explicit(&b->next, 1, memory_order_relaxed);
-    if (t >= b->nt) break;
-    for (size_t f = 0; f < b->nf; f++) {
-      int rc = eng_ltl_check(b->formulas[f], b->traces[t], ws, &b->results[t * b->nf + f], NULL);
-      b->status[t * b->nf + f] = rc;
-    }
-    size_t pairs = atomic_fetch_add_explicit(&b->pairs, b->nf, memory_order_relaxed) + b->nf;
-    if (b->progress) b->progress(b->ud, pairs, b->nt * b->nf);
-    /* release: pairs with the caller's acquire load of done, publishing the results. */
-    atomic_fetch_add_explicit(&b->done, 1, memory_order_release);
+static int trace_item(void *ctx, size_t t, void **scratch) {
+  batch *b = ctx;
+  if (*scratch == NULL) {
+    eng_ltl_workspace *ws = NULL;
+    if (eng_ltl_workspace_create(&ws) == 0) *scratch = ws; /* NULL still works: allocation per check */
   }
-  eng_ltl_workspace_free(ws);
-}
-
-static void *batch_task(void *arg) {
-  batch *b = arg;
-  batch_work(b);
-  batch_release(b);
-  return NULL;
+  for (size_t f = 0; f < b->nf; f++)
+    b->status[t * b->nf + f] = eng_ltl_check(b->formulas[f], b->traces[t], *scratch, &b->results[t * b->nf + f], NULL);
+  size_t pairs = atomic_fetch_add_explicit(&b->pairs, b->nf, memory_order_relaxed) + b->nf;
+  if (b->progress) b->progress(b->ud, pairs, b->nt * b->nf);
+  return 0;
 }
 
 int eng_ltl_check_many(eng_engine *e, const eng_ltl_formula *const *formulas, size_t nformulas,
@@ -70,52 +51,11 @@ int eng_ltl_check_many(eng_engine *e, const eng_ltl_formula *const *formulas, si
     if (!own_status) return ENG_ENOMEM;
     status = own_status;
   }
-  batch *b = calloc(1, sizeof *b);
-  if (!b) {
-    free(own_status);
-    return ENG_ENOMEM;
-  }
-  atomic_init(&b->next, 0);
-  atomic_init(&b->done, 0);
-  atomic_init(&b->pairs, 0);
-  atomic_init(&b->refs, 1);
-  b->formulas = formulas;
-  b->nf = nformulas;
-  b->traces = traces;
-  b->nt = ntraces;
-  b->results = results;
-  b->status = status;
-  b->progress = progress;
-  b->ud = ud;
-  unsigned w = e ? eng_engine_workers(e) : 0;
-  size_t helpers = w < ntraces ? w : ntraces;
-  if (e && eng_worker_self(e) >= 0 && helpers > 0) helpers--; /* this worker is one of them */
-  eng_future **fut = helpers ? calloc(helpers, sizeof *fut) : NULL;
-  if (!fut) helpers = 0;
-  size_t nfut = 0;
-  for (size_t k = 0; k < helpers; k++) {
-    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
-    if (eng_async(e, batch_task, b, NULL, &fut[nfut]) != 0) {
-      /* queue full or shutting down: the caller does that share itself */
-      atomic_fetch_sub_explicit(&b->refs, 1, memory_order_relaxed);
-      break;
-    }
-    nfut++;
-  }
-  batch_work(b);
-  /* Helpers that have not started will find nothing to do: cancel them and
-   * drop their references here (a cancelled task never runs, so it could not
-   * drop its own); one that already started drops its own. */
-  for (size_t k = 0; k < nfut; k++) {
-    if (eng_future_cancel(fut[k]) == 1) batch_release(b);
-    eng_future_release(fut[k]);
-  }
-  free(fut);
-  /* Every trace is claimed now, and only by running tasks: waiting cannot deadlock.
-   * acquire: pairs with the release increment in batch_work. */
-  while (atomic_load_explicit(&b->done, memory_order_acquire) < ntraces) sched_yield();
-  batch_release(b);
-  int rc = 0;
+  batch b = {.formulas = formulas, .nf = nformulas, .traces = traces, .nt = ntraces,
+             .results = results, .status = status, .progress = progress, .ud = ud};
+  atomic_init(&b.pairs, 0);
+  int prc = eng__parallel_for(e, ntraces, trace_item, &b, workspace_free, NULL);
+  int rc = prc; /* nonzero only when the loop itself had no memory */
   for (size_t i = 0; i < ntraces * nformulas && !rc; i++) rc = status[i];
   free(own_status);
   return rc;
