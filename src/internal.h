@@ -166,8 +166,14 @@ struct eng_timer {
                         memory_order_release)
 
 /* worker.c */
-extern _Thread_local eng__worker *eng__tl_self;
-extern _Thread_local eng__task *eng__tl_current;
+/* Initial-exec TLS: a direct %fs-relative access instead of a __tls_get_addr
+ * call on every submit (the general-dynamic model a shared library gets by
+ * default). Our thread-locals take 24 bytes, which fit in the static TLS
+ * space glibc reserves for libraries loaded later, so `require "engine"`
+ * from a stock lua5.4 still loads engine.so (tests/lua/require.sh). */
+#define ENG__TLS _Thread_local __attribute__((tls_model("initial-exec")))
+extern ENG__TLS eng__worker *eng__tl_self;
+extern ENG__TLS eng__task *eng__tl_current;
 static inline eng__worker *eng__self_in(const eng_engine *e) {
   eng__worker *w = eng__tl_self;
   return w && w->e == e ? w : NULL;

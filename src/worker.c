@@ -5,10 +5,10 @@
 #include <sched.h>
 #include <string.h>
 
-_Thread_local eng__worker *eng__tl_self;
-_Thread_local eng__task *eng__tl_current;
-static _Thread_local unsigned tl_rr;     /* foreign submitter's round-robin start */
-static _Thread_local uint32_t tl_sample; /* foreign submitter's sampling counter */
+ENG__TLS eng__worker *eng__tl_self;
+ENG__TLS eng__task *eng__tl_current;
+static ENG__TLS unsigned tl_rr;     /* foreign submitter's round-robin start */
+static ENG__TLS uint32_t tl_sample; /* foreign submitter's sampling counter */
 
 /* Records a worker keeps on its free list beyond its own (adopted from the
  * shared pool) before handing them back. */
