@@ -82,6 +82,34 @@ static inline struct eng__task *eng__deque_pop(eng__deque *d) {
   return x;
 }
 
+/* Owner only. Takes up to k of the newest tasks with one fence, but never
+ * more than half of what the deque holds, so thieves keep the older half.
+ * out[0..n) receives them oldest first (pop out[n-1] first for LIFO order).
+ * Returns n, or 0 when fewer than two tasks are visible or a thief may be
+ * racing for them: then use eng__deque_pop.
+ *
+ * Why it is safe: after the fence we see top t < nb (the new bottom). Every
+ * thief either read bottom before our store, and then also read a top no
+ * greater than t (top only grows), or read our nb; either way it can only
+ * claim an index below nb, so [nb, B) is ours without a CAS. */
+static inline unsigned eng__deque_pop_batch(eng__deque *d, struct eng__task **out, unsigned k) {
+  int64_t B = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+  int64_t size = B - atomic_load_explicit(&d->top, memory_order_relaxed); /* a hint */
+  if (size < 2) return 0;
+  if ((int64_t)k > size / 2) k = (unsigned)(size / 2);
+  int64_t nb = B - (int64_t)k;
+  atomic_store_explicit(&d->bottom, nb, ENG__DQ_REL);
+  ENG__DQ_FENCE();
+  int64_t t = atomic_load_explicit(&d->top, ENG__DQ_SC);
+  if (t >= nb) {
+    atomic_store_explicit(&d->bottom, B, memory_order_release);
+    return 0;
+  }
+  for (unsigned i = 0; i < k; i++)
+    out[i] = atomic_load_explicit(&d->buf[(nb + (int64_t)i) & d->mask], memory_order_relaxed);
+  return k;
+}
+
 /* Any thread. Returns the oldest task, or NULL when empty or when it lost a race. */
 static inline struct eng__task *eng__deque_steal(eng__deque *d) {
   /* Acquire on top pairs with other thieves' CAS; acquire on bottom pairs with

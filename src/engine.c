@@ -150,6 +150,8 @@ static int check_opts(eng_engine *e, const eng_task_opts *o) {
 static const eng_task_opts default_opts = {.priority = ENG_PRIO_NORMAL};
 
 int eng_task_submit(eng_engine *e, eng_task_fn fn, void *arg, const eng_task_opts *opts) {
+  eng__worker *w = eng__tl_self;
+  if (opts == NULL && w != NULL && w->e == e && fn != NULL) return eng__submit_local(w, fn, arg);
   if (!opts) opts = &default_opts;
   if (!e || !fn) return ENG_EINVAL;
   int rc = check_opts(e, opts);
@@ -216,6 +218,7 @@ static void drain_worker(eng_engine *e, eng__worker *w, eng_drain_report *rep) {
     eng__task_discard(w, t, ENG_ESHUTDOWN);
   }
   for (unsigned p = 0; p < ENG_PRIO_COUNT; p++) {
+    while (w->npriv[p]) eng__task_discard(w, w->priv[p][--w->npriv[p]], ENG_ESHUTDOWN);
     while ((t = eng__deque_pop(&w->dq[p]))) eng__task_discard(w, t, ENG_ESHUTDOWN);
     while ((t = eng__ring_pop(&w->inbox[p]))) eng__task_discard(w, t, ENG_ESHUTDOWN);
     while ((t = eng__ring_pop(&w->dlbox[p]))) eng__task_discard(w, t, ENG_ESHUTDOWN);

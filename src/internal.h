@@ -19,6 +19,8 @@
 #include "task.h"
 
 #define ENG__LINE 64
+/* Largest batch a worker takes from its own deque with one fence. */
+#define ENG__PRIV_BATCH 8
 #define ENG__ALIGNED __attribute__((aligned(ENG__LINE)))
 
 /* Worker signal word (one per worker, the futex it parks on):
@@ -64,6 +66,10 @@ struct eng__worker {
   unsigned steal_from;
   uint64_t drain_finished, drain_cancelled; /* read by destroy after join */
   eng__deque dq[ENG_PRIO_COUNT];
+  /* Own tasks taken from dq[p] in a batch (eng__deque_pop_batch): owner-only,
+   * not stealable, popped newest first. Part of local_mask's bit p. */
+  uint8_t npriv[ENG_PRIO_COUNT];
+  eng__task *priv[ENG_PRIO_COUNT][ENG__PRIV_BATCH];
 
   /* --- owner-written, read by stats readers */
   eng__counters c ENG__ALIGNED;
@@ -185,6 +191,7 @@ eng__task *eng__task_alloc_local(eng__worker *w);
 eng__task *eng__task_alloc_foreign(eng_engine *e);
 void eng__task_free(eng__worker *w, eng__task *t);
 int eng__submit_task(eng_engine *e, eng__task *t, unsigned flags);
+int eng__submit_local(eng__worker *w, eng_task_fn fn, void *arg);
 void eng__wake_one(eng_engine *e);
 void eng__wake_worker(eng__worker *w);
 void eng__idle_notify(eng_engine *e);

@@ -93,6 +93,66 @@ START_TEST(deque_exactly_once_under_steal) {
 }
 END_TEST
 
+/* Same with the owner taking batches: thieves never get a task of a batch,
+ * and a batch never holds more than half of what was visible. */
+START_TEST(deque_batches_exactly_once_under_steal) {
+  size_t n = 2000000 / tu_scale();
+  dq_ctx c = {0};
+  c.d = new_deque(256);
+  c.items = calloc(n, sizeof *c.items);
+  c.taken = calloc(n, 1);
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, thief, &c);
+  uint64_t seed = 7, batches = 0;
+  eng__task *out[8];
+  for (size_t i = 0; i < n;) {
+    if (eng__deque_push(c.d, &c.items[i]) == 0) i++;
+    if (tu_rand(&seed) % 4 == 0) {
+      unsigned k = 1 + (unsigned)(tu_rand(&seed) % 8);
+      unsigned got = eng__deque_pop_batch(c.d, out, k);
+      ck_assert_uint_le(got, k);
+      batches += got > 0;
+      for (unsigned j = 0; j < got; j++) take(&c, out[j]);
+      /* oldest first: the deque keeps push order */
+      for (unsigned j = 1; j < got; j++) ck_assert_msg(out[j - 1] < out[j], "batch out of push order");
+    }
+  }
+  eng__task *t;
+  while ((t = eng__deque_pop(c.d))) take(&c, t);
+  atomic_store(&c.done, 1);
+  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  ck_assert_uint_eq(atomic_load(&c.dups), 0);
+  ck_assert_uint_eq(atomic_load(&c.ntaken), n);
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++) bad += atomic_load(&c.taken[i]) != 1;
+  ck_assert_uint_eq(bad, 0);
+  ck_assert_uint_gt(batches, 0);
+  free(c.items);
+  free((void *)c.taken);
+  free_deque(c.d);
+}
+END_TEST
+
+START_TEST(deque_batch_leaves_half) {
+  eng__deque *d = new_deque(16);
+  eng__task t[10], *out[8];
+  ck_assert_uint_eq(eng__deque_pop_batch(d, out, 8), 0); /* empty */
+  ck_assert_int_eq(eng__deque_push(d, &t[0]), 0);
+  ck_assert_uint_eq(eng__deque_pop_batch(d, out, 8), 0); /* one: use pop */
+  for (int i = 1; i < 10; i++) ck_assert_int_eq(eng__deque_push(d, &t[i]), 0);
+  ck_assert_uint_eq(eng__deque_pop_batch(d, out, 8), 5); /* half of 10 */
+  for (int j = 0; j < 5; j++) ck_assert_ptr_eq(out[j], &t[5 + j]);
+  ck_assert_ptr_eq(eng__deque_steal(d), &t[0]); /* the older half is still stealable */
+  ck_assert_uint_eq(eng__deque_pop_batch(d, out, 3), 2);
+  ck_assert_ptr_eq(out[0], &t[3]);
+  ck_assert_ptr_eq(out[1], &t[4]);
+  ck_assert_ptr_eq(eng__deque_pop(d), &t[2]);
+  ck_assert_ptr_eq(eng__deque_pop(d), &t[1]);
+  ck_assert_ptr_null(eng__deque_pop(d));
+  free_deque(d);
+}
+END_TEST
+
 START_TEST(ring_fifo_bounded) {
   eng__ring *r = aligned_alloc(64, sizeof *r);
   eng__cell *cells = calloc(4, sizeof *cells);
@@ -229,6 +289,8 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, deque_lifo_owner_fifo_thief_bounded);
+  tcase_add_test(tc, deque_batches_exactly_once_under_steal);
+  tcase_add_test(tc, deque_batch_leaves_half);
   tcase_add_test(tc, deque_exactly_once_under_steal);
   tcase_add_test(tc, ring_fifo_bounded);
   tcase_add_test(tc, ring_mpmc_exactly_once);

@@ -191,9 +191,24 @@ END_TEST
 
 /* ------------------------------------------------------------ draining */
 
+/* Opens the gate once the engine is draining, so the pending tasks meet the
+ * drain and not a still-running engine. Draining is seen from outside as a
+ * refused submit; a probe that got in before is counted by the caller. */
+static _Atomic unsigned probes_in;
+static void probe_task(void *arg) { (void)arg; }
+typedef struct opener {
+  eng_engine *e;
+  tu_gate *g;
+} opener;
 static void *open_soon(void *arg) {
-  tu_sleep_ns(5000000);
-  atomic_store(&((tu_gate *)arg)->open, 1);
+  opener *o = arg;
+  for (;;) {
+    tu_sleep_ns(1000000);
+    int rc = eng_task_submit(o->e, probe_task, NULL, NULL);
+    if (rc == ENG_ESHUTDOWN) break;
+    if (rc == 0) atomic_fetch_add(&probes_in, 1);
+  }
+  atomic_store(&o->g->open, 1);
   return NULL;
 }
 
@@ -215,16 +230,19 @@ static void drain_case(eng_drain_mode mode) {
   for (unsigned i = 0; i < 8; i++)
     ck_assert_int_eq(eng_async(e, count_call, NULL, NULL, &f[i]), 0);
   pthread_t th;
-  pthread_create(&th, NULL, open_soon, &g);
+  atomic_store(&probes_in, 0);
+  opener op = {e, &g};
+  pthread_create(&th, NULL, open_soon, &op);
   eng_drain_report rep;
   ck_assert_int_eq(eng_engine_destroy(e, mode, &rep), 0);
   pthread_join(th, NULL);
-  ck_assert_uint_eq(rep.finished + rep.cancelled, n + 8);
+  const unsigned probes = atomic_load(&probes_in);
+  ck_assert_uint_eq(rep.finished + rep.cancelled, n + 8 + probes);
   if (mode == ENG_DRAIN_FINISH) {
-    ck_assert_uint_eq(rep.finished, n + 8);
+    ck_assert_uint_eq(rep.finished, n + 8 + probes);
     ck_assert_uint_eq(atomic_load(&ran_count), n + 8);
   } else {
-    ck_assert_uint_eq(rep.cancelled, n + 8);
+    ck_assert_uint_eq(rep.cancelled, n + 8 + probes);
     ck_assert_uint_eq(atomic_load(&ran_count), 0);
   }
   for (unsigned i = 0; i < 8; i++) {
@@ -419,8 +437,14 @@ START_TEST(idle_engine_sleeps) {
   tu_sleep_ns(200000000);
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
   double cpu = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
-  /* < 1% of one CPU over 200 ms. */
+  /* < 1% of one CPU over 200 ms. ThreadSanitizer's runtime keeps a
+   * background thread of its own whose CPU time is the process's too, so the
+   * bar there covers it (the normal and ASan builds hold the 1%). */
+#ifdef __SANITIZE_THREAD__
+  ck_assert_double_lt(cpu, 10000000.0);
+#else
   ck_assert_double_lt(cpu, 2000000.0);
+#endif
   ck_assert_int_eq(eng_engine_destroy(e, ENG_DRAIN_FINISH, NULL), 0);
 }
 END_TEST
