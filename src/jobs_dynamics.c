@@ -40,18 +40,22 @@ static int work_for(dynjob *p, void **work, unsigned m_top)
   return *work ? 0 : ENG_ENOMEM;
 }
 
+/* Items run the costliest (highest) dimensions first, so the last one to
+ * finish is a cheap one rather than the largest running alone. */
 static int fnn_item(void *ctx, size_t i, void **work)
 {
   dynjob *p = ctx;
+  unsigned m = p->o.m_max - (unsigned)i;
   int rc = work_for(p, work, p->o.m_max);
-  return rc ? rc : eng_dim_fnn_one(p->x, p->n, &p->o, (unsigned)i + 1, &p->r1[i], *work);
+  return rc ? rc : eng_dim_fnn_one(p->x, p->n, &p->o, m, &p->r1[m - 1], *work);
 }
 
 static int cao_item(void *ctx, size_t i, void **work)
 {
   dynjob *p = ctx;
+  unsigned d = p->o.m_max + 1 - (unsigned)i;
   int rc = work_for(p, work, p->o.m_max);
-  return rc ? rc : eng_dim_cao_one(p->x, p->n, &p->o, (unsigned)i + 1, &p->r1[i], &p->r2[i], *work);
+  return rc ? rc : eng_dim_cao_one(p->x, p->n, &p->o, d, &p->r1[d - 1], &p->r2[d - 1], *work);
 }
 
 /* The checks the serial kernels make, once, so that errors are not per item. */

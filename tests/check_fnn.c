@@ -114,6 +114,52 @@ START_TEST(tree_equals_brute_force)
 }
 END_TEST
 
+START_TEST(all_dimensions_equal_brute_force)
+{
+  /* The serial versions carry each row's neighbour from one dimension to
+   * the next as a search hint: m = 1..10 in one call must still agree with
+   * the brute force in every dimension, on a tie-rich integer walk and on
+   * Gaussian noise, with Theiler windows 0 and 40, and with a window wider
+   * than the series for the top dimensions (no neighbour at all). */
+  eng_rng r;
+  eng_rng_seed(&r, 5);
+  size_t n = 800 / scale() + 60;
+  double *x = malloc(n * sizeof *x);
+  for (int set = 0; set < 3; set++) {
+    double acc = 0;
+    for (size_t i = 0; i < n; i++)
+      x[i] = set == 0 ? (acc += floor(eng_rng_uniform(&r) * 5) - 2) : eng_rng_normal(&r);
+    eng_dim_opts o;
+    eng_dim_opts_init(&o);
+    o.tau = 2;
+    o.m_max = 10;
+    o.theiler = set == 0 ? 0 : (set == 1 ? 40 : (unsigned)(n - 12 * o.tau - 11));
+    double frac[10], e1[10], e2[10];
+    int rc = eng_dim_fnn(x, n, &o, frac, NULL, NULL);
+    ck_assert(rc == 0 || rc == ENG_ERANGE);
+    rc = eng_dim_cao(x, n, &o, e1, e2, NULL, NULL);
+    ck_assert(rc == 0 || rc == ENG_ERANGE);
+    double E[11], Es[11];
+    for (unsigned d = 1; d <= 11; d++) {
+      size_t rows = n - (size_t)d * o.tau;
+      int any = rows > (size_t)o.theiler + 1;
+      if (any) cao_brute(x, n, &o, d, &E[d - 1], &Es[d - 1]);
+      else E[d - 1] = Es[d - 1] = 0.0;
+    }
+    for (unsigned m = 1; m <= 10; m++) {
+      size_t rows = n - (size_t)m * o.tau;
+      double fb = rows > (size_t)o.theiler + 1 ? fnn_brute(x, n, &o, m) : 0.0;
+      ck_assert_double_eq_tol(frac[m - 1], fb, 1e-15);
+      double a = E[m - 1] > 0.0 ? E[m] / E[m - 1] : 0.0;
+      double b = Es[m - 1] > 0.0 ? Es[m] / Es[m - 1] : 0.0;
+      ck_assert_double_eq_tol(e1[m - 1], a, 1e-12 * fabs(a) + 1e-300);
+      ck_assert_double_eq_tol(e2[m - 1], b, 1e-12 * fabs(b) + 1e-300);
+    }
+  }
+  free(x);
+}
+END_TEST
+
 static double *series(eng_system_kind k, size_t n)
 {
   eng_system s;
@@ -331,6 +377,7 @@ int main(void)
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, tree_equals_brute_force);
+  tcase_add_test(tc, all_dimensions_equal_brute_force);
   tcase_add_test(tc, fnn_henon_lorenz);
   tcase_add_test(tc, cao_henon_lorenz_noise);
   tcase_add_test(tc, errors);

@@ -68,11 +68,12 @@ static void check_set(const double *pts, size_t n, unsigned m, eng_norm norm)
   eng_kdtree *t;
   ck_assert_int_eq(eng_kdtree_create(&t, &p, norm), 0);
   ck_assert_uint_eq(eng_kdtree_size(t), n);
-  size_t ws[3] = {0, 3, 17};
+  /* the last window is wider than the set: nothing may be found */
+  size_t ws[4] = {0, 3, 17, n + 5};
   size_t idx[16], bidx[16], got;
   double dist[16], bd[16];
   for (size_t qi = 0; qi < n; qi += 7) {
-    for (int wi = 0; wi < 3; wi++) {
+    for (int wi = 0; wi < 4; wi++) {
       size_t self = wi == 0 && qi % 2 ? ENG_NO_SELF : qi;
       size_t k = 1 + qi % 9;
       ck_assert_int_eq(eng_kdtree_knn(t, pts + qi * m, self, ws[wi], k, idx, dist, &got), 0);
@@ -93,11 +94,14 @@ static void check_set(const double *pts, size_t n, unsigned m, eng_norm norm)
         ck_assert(!seen[list[a]]);
         seen[list[a]] = 1;
       }
+      /* one assertion for the whole scan: Check logs every assertion */
+      size_t wrong = 0;
       for (size_t j = 0; j < n; j++) {
         int in = !skip(j, self, ws[wi]) && bdist(pts + j * m, pts + qi * m, m, norm) < r;
         bc += in;
-        ck_assert_int_eq(in, seen[j]);
+        wrong += in != seen[j];
       }
+      ck_assert_uint_eq(wrong, 0);
       ck_assert_uint_eq(cnt, bc);
       ck_assert_uint_eq(lf, bc);
       /* a short buffer still reports the total */
@@ -138,6 +142,61 @@ START_TEST(duplicates_and_ties)
   for (size_t i = 0; i < n * m; i++)
     pts[i] = 1.0; /* all identical */
   check_set(pts, n, m, ENG_NORM_MAX);
+  free(pts);
+}
+END_TEST
+
+START_TEST(edge_dimensions_and_sets)
+{
+  /* dimension 1 and 10 (leaves are coordinate-major blocks: every m must
+   * index them right), sizes around the leaf size (a partial last leaf,
+   * a single leaf, a single point), duplicates in 10 dimensions, and an
+   * all-equal set under both norms */
+  size_t sizes[5] = {1, 15, 16, 17, 333};
+  unsigned dims[2] = {1, 10};
+  for (int di = 0; di < 2; di++)
+    for (int si = 0; si < 5; si++) {
+      unsigned m = dims[di];
+      size_t n = sizes[si];
+      double *pts = malloc(n * m * sizeof *pts);
+      for (size_t i = 0; i < n * m; i++)
+        pts[i] = urand();
+      check_set(pts, n, m, ENG_NORM_EUCLID);
+      check_set(pts, n, m, ENG_NORM_MAX);
+      /* every point repeated three times, on a coarse grid (ties) */
+      for (size_t i = 0; i < n; i++)
+        for (unsigned c = 0; c < m; c++)
+          pts[i * m + c] = floor(pts[(i / 3) * m + c] * 4.0) / 4.0;
+      check_set(pts, n, m, ENG_NORM_EUCLID);
+      check_set(pts, n, m, ENG_NORM_MAX);
+      for (size_t i = 0; i < n * m; i++)
+        pts[i] = -2.5;
+      check_set(pts, n, m, ENG_NORM_EUCLID);
+      check_set(pts, n, m, ENG_NORM_MAX);
+      free(pts);
+    }
+}
+END_TEST
+
+START_TEST(nan_points_terminate)
+{
+  /* the tree does not validate coordinates: NaN keys (even as the pivot of
+   * every split) must still let create and the queries finish */
+  size_t n = 200;
+  double *pts = malloc(n * 2 * sizeof *pts);
+  for (size_t i = 0; i < n * 2; i++)
+    pts[i] = i % 3 ? NAN : urand();
+  eng_points p;
+  eng_points_rows(&p, pts, n, 2);
+  eng_kdtree *t;
+  ck_assert_int_eq(eng_kdtree_create(&t, &p, ENG_NORM_EUCLID), 0);
+  size_t idx[4], got = 9, cnt = 9;
+  double q[2] = {0.5, 0.5};
+  ck_assert_int_eq(eng_kdtree_knn(t, q, ENG_NO_SELF, 0, 4, idx, NULL, &got), 0);
+  ck_assert_uint_le(got, 4);
+  ck_assert_int_eq(eng_kdtree_count(t, q, ENG_NO_SELF, 0, 0.5, &cnt), 0);
+  ck_assert_uint_le(cnt, n);
+  eng_kdtree_destroy(t);
   free(pts);
 }
 END_TEST
@@ -216,6 +275,8 @@ int main(void)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, random_sets);
   tcase_add_test(tc, duplicates_and_ties);
+  tcase_add_test(tc, edge_dimensions_and_sets);
+  tcase_add_test(tc, nan_points_terminate);
   tcase_add_test(tc, delay_view);
   tcase_add_test(tc, large_not_quadratic);
   suite_add_tcase(s, tc);

@@ -1,28 +1,17 @@
-/* neighbors.c: k-d tree over delay vectors: k nearest and fixed-radius queries with a Theiler window. */
+/* neighbors.c: k-d tree over delay vectors (the shared search core and the public tree): nearest, k nearest and fixed-radius queries with a Theiler window. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attr_internal.h"
+#include "dyn_internal.h"
 
-/* Buckets this small keep the leaf scan short; median splits guarantee every
- * leaf holds at least BUCKET/2 points, which bounds the node count. */
-#define BUCKET 8
-
-typedef struct node {
-  size_t lo, hi;   /* slots [lo, hi) */
-  long left, right; /* child node indexes, -1 for a leaf */
-} node;
+#define LEAF ENG__NN_LEAF
 
 struct eng_kdtree {
-  size_t n;
-  unsigned m;
-  eng_norm norm;
-  double *pts;  /* n * m coordinates in slot order */
-  size_t *idx;  /* slot -> original point index */
-  node *nodes;
-  double *box;  /* per node: m minima then m maxima */
-  size_t nnodes, cap;
+  eng__nn nn;
+  void *work;  /* the core's workspace */
+  double *pts; /* n * m coordinates, row-major in slot order (eng__kdtree_points) */
 };
 
 int eng_points_delay(eng_points *p, const double *x, size_t n, unsigned m, unsigned tau)
@@ -52,169 +41,249 @@ int eng_points_rows(eng_points *p, const double *rows, size_t n, unsigned m)
   return 0;
 }
 
-size_t eng_kdtree_size(const eng_kdtree *t) { return t ? t->n : 0; }
+size_t eng_kdtree_size(const eng_kdtree *t) { return t ? t->nn.n : 0; }
 const double *eng__kdtree_points(const eng_kdtree *t) { return t->pts; }
-const size_t *eng__kdtree_index(const eng_kdtree *t) { return t->idx; }
+const size_t *eng__kdtree_index(const eng_kdtree *t) { return t->nn.idx; }
 
-/* Quickselect on idx[lo, hi) by coordinate c so that slot k holds the k-th
- * smallest, smaller-or-equal ones to its left. Three-way partition: series
- * often repeat values, and equal keys must not stall the loop. */
-static void select_k(const eng_points *p, size_t *idx, size_t lo, size_t hi, size_t k, unsigned c)
+/* ------------------------------------------------------------ the core */
+
+static size_t align64(size_t b) { return (b + 63) & ~(size_t)63; }
+
+size_t eng__nn_work_size(size_t n, unsigned m)
+{
+  size_t nleaf = (n + LEAF - 1) / LEAF, slots = nleaf * LEAF;
+  return 64 + align64(slots * m * sizeof(double)) + align64(2 * nleaf * 2 * m * sizeof(double)) +
+         align64(slots * sizeof(size_t)) + align64(n * sizeof(size_t)) + align64(2 * nleaf);
+}
+
+typedef struct bctx {
+  eng__nn *t;
+  const double *base;
+  size_t ps, cs;
+  double *key; /* scratch: split keys by slot (the leaf area, before it is filled) */
+} bctx;
+
+static inline double view_at(const bctx *b, size_t i, unsigned c)
+{
+  return b->base[i * b->ps + (size_t)c * b->cs];
+}
+
+/* Quickselect on (key, idx) pairs in [lo, hi) so that slot k holds the k-th
+ * smallest key, smaller-or-equal ones to its left. The partition is Lomuto's
+ * without branches (every element is swapped, the boundary advances by the
+ * comparison's result): on random keys a branch per element mispredicts half
+ * the time. Runs of keys equal to the pivot, common in series, are gathered
+ * by a second pass only when the pivot is the minimum, so the loop always
+ * makes progress. */
+static size_t partition(double *key, size_t *idx, size_t lo, size_t hi, double piv, int le)
+{
+  size_t lt = lo;
+  for (size_t i = lo; i < hi; i++) {
+    double v = key[i];
+    size_t ix = idx[i];
+    size_t f = le ? v <= piv : v < piv;
+    key[i] = key[lt];
+    idx[i] = idx[lt];
+    key[lt] = v;
+    idx[lt] = ix;
+    lt += f;
+  }
+  return lt;
+}
+
+static void select_pairs(double *key, size_t *idx, size_t lo, size_t hi, size_t k)
 {
   while (hi - lo > 1) {
     size_t mid = lo + (hi - lo) / 2;
-    double a = eng_points_at(p, idx[lo], c), b = eng_points_at(p, idx[mid], c),
-           d = eng_points_at(p, idx[hi - 1], c);
+    double a = key[lo], b = key[mid], d = key[hi - 1];
     double piv = a < b ? (b < d ? b : (a < d ? d : a)) : (a < d ? a : (b < d ? d : b));
-    size_t lt = lo, i = lo, gt = hi, t;
-    while (i < gt) {
-      double v = eng_points_at(p, idx[i], c);
-      if (v < piv) {
-        t = idx[lt];
-        idx[lt++] = idx[i];
-        idx[i++] = t;
-      } else if (v > piv) {
-        t = idx[--gt];
-        idx[gt] = idx[i];
-        idx[i] = t;
-      } else {
-        i++;
-      }
-    }
-    if (k < lt)
+    size_t lt = partition(key, idx, lo, hi, piv, 0);
+    if (k < lt) {
       hi = lt;
-    else if (k >= gt)
-      lo = gt;
-    else
-      return;
+    } else if (lt > lo) {
+      lo = lt;
+    } else {
+      size_t eq = partition(key, idx, lo, hi, piv, 1);
+      /* eq == lo only for a NaN pivot (nothing compares <= to it): stop
+       * rather than loop; the tree stays a valid, if poorer, partition */
+      if (k < eq || eq == lo)
+        return;
+      lo = eq;
+    }
   }
 }
 
-static long build(eng_kdtree *t, const eng_points *p, size_t lo, size_t hi)
+/* Node over leaves [a, b): the left child takes the first (b - a) / 2 leaves,
+ * so only the very last leaf of the set can be partial. */
+static void build_rec(const bctx *b, size_t k, size_t a, size_t e)
 {
-  long id = (long)t->nnodes++;
-  unsigned m = t->m;
-  double *mn = t->box + (size_t)id * 2 * m, *mx = mn + m;
-  for (unsigned c = 0; c < m; c++) {
-    mn[c] = INFINITY;
-    mx[c] = -INFINITY;
+  if (e - a < 2)
+    return;
+  eng__nn *t = b->t;
+  size_t c = a + (e - a) / 2, lo = a * LEAF, hi = e * LEAF < t->n ? e * LEAF : t->n;
+  /* The widest coordinate, judged on at most 64 evenly spaced points: exact
+   * spreads would cost O(n m) per level for little better splits. */
+  size_t step = (hi - lo + 63) / 64;
+  unsigned best = 0;
+  double spread = -1.0;
+  /* split dimensions are kept in a byte: beyond 256 coordinates only the
+   * first 256 are split on (the search stays exact, only less pruned) */
+  unsigned dims = t->m < 256 ? t->m : 256;
+  for (unsigned d = 0; d < dims; d++) {
+    double mn = INFINITY, mx = -INFINITY;
+    for (size_t s = lo; s < hi; s += step) {
+      double v = view_at(b, t->idx[s], d);
+      mn = v < mn ? v : mn;
+      mx = v > mx ? v : mx;
+    }
+    if (mx - mn > spread) {
+      spread = mx - mn;
+      best = d;
+    }
   }
   for (size_t s = lo; s < hi; s++)
-    for (unsigned c = 0; c < m; c++) {
-      double v = eng_points_at(p, t->idx[s], c);
-      if (v < mn[c])
-        mn[c] = v;
-      if (v > mx[c])
-        mx[c] = v;
-    }
-  unsigned best = 0;
-  double ext = -1.0;
-  for (unsigned c = 0; c < m; c++)
-    if (mx[c] - mn[c] > ext) {
-      ext = mx[c] - mn[c];
-      best = c;
-    }
-  t->nodes[id].lo = lo;
-  t->nodes[id].hi = hi;
-  t->nodes[id].left = t->nodes[id].right = -1;
-  if (hi - lo <= BUCKET || !(ext > 0.0) || t->nnodes + 2 > t->cap)
-    return id;
-  size_t mid = lo + (hi - lo) / 2;
-  select_k(p, t->idx, lo, hi, mid, best);
-  long l = build(t, p, lo, mid);
-  long r = build(t, p, mid, hi);
-  t->nodes[id].left = l;
-  t->nodes[id].right = r;
-  return id;
+    b->key[s] = view_at(b, t->idx[s], best);
+  select_pairs(b->key, t->idx, lo, hi, c * LEAF);
+  t->sdim[k] = (unsigned char)best;
+  build_rec(b, k + 1, a, c);
+  build_rec(b, k + 2 * (c - a), c, e);
 }
 
-void eng_kdtree_destroy(eng_kdtree *t)
+/* Bounding boxes bottom-up: node k over leaves [a, e), preorder numbering, so
+ * the left child is k + 1 and the right one k + 2 (c - a). */
+static void boxes(eng__nn *t, size_t k, size_t a, size_t e)
 {
-  if (!t)
+  unsigned m = t->m;
+  double *mn = t->box + k * 2 * m, *mx = mn + m;
+  if (e - a == 1) {
+    const double *P = t->leaf + a * m * LEAF;
+    const size_t *ix = t->idx + a * LEAF;
+    for (unsigned c = 0; c < m; c++) {
+      double lo = INFINITY, hi = -INFINITY;
+      for (size_t p = 0; p < LEAF; p++)
+        if (ix[p] != SIZE_MAX) {
+          double v = P[c * LEAF + p];
+          lo = v < lo ? v : lo;
+          hi = v > hi ? v : hi;
+        }
+      mn[c] = lo;
+      mx[c] = hi;
+    }
     return;
-  free(t->pts);
-  free(t->idx);
-  free(t->nodes);
-  free(t->box);
-  free(t);
-}
-
-int eng_kdtree_create(eng_kdtree **out, const eng_points *p, eng_norm norm)
-{
-  if (!out || !p || !p->base || p->n == 0 || p->m == 0 ||
-      (norm != ENG_NORM_EUCLID && norm != ENG_NORM_MAX))
-    return ENG_EINVAL;
-  *out = NULL;
-  eng_kdtree *t = calloc(1, sizeof *t);
-  if (!t)
-    return ENG_ENOMEM;
-  t->n = p->n;
-  t->m = p->m;
-  t->norm = norm;
-  t->cap = 2 * (p->n / (BUCKET / 2) + 1) + 1;
-  t->pts = malloc(p->n * p->m * sizeof *t->pts);
-  t->idx = malloc(p->n * sizeof *t->idx);
-  t->nodes = malloc(t->cap * sizeof *t->nodes);
-  t->box = malloc(t->cap * 2 * p->m * sizeof *t->box);
-  if (!t->pts || !t->idx || !t->nodes || !t->box) {
-    eng_kdtree_destroy(t);
-    return ENG_ENOMEM;
   }
-  for (size_t i = 0; i < p->n; i++)
-    t->idx[i] = i;
-  build(t, p, 0, p->n);
-  for (size_t s = 0; s < p->n; s++)
-    for (unsigned c = 0; c < p->m; c++)
-      t->pts[s * p->m + c] = eng_points_at(p, t->idx[s], c);
-  *out = t;
-  return 0;
+  size_t c = a + (e - a) / 2, kl = k + 1, kr = k + 2 * (c - a);
+  boxes(t, kl, a, c);
+  boxes(t, kr, c, e);
+  const double *lm = t->box + kl * 2 * m, *rm = t->box + kr * 2 * m;
+  for (unsigned d = 0; d < m; d++) {
+    mn[d] = lm[d] < rm[d] ? lm[d] : rm[d];
+    mx[d] = lm[m + d] > rm[m + d] ? lm[m + d] : rm[m + d];
+  }
 }
 
-/* Distances are compared "raw": squared for the Euclidean norm. */
-static inline double box_dist(const eng_kdtree *t, long id, const double *q)
+void eng__nn_build(eng__nn *t, void *work, const double *base, size_t n, unsigned m,
+                   size_t pstride, size_t cstride, int maxnorm)
 {
-  unsigned m = t->m;
-  const double *mn = t->box + (size_t)id * 2 * m, *mx = mn + m;
-  double acc = 0.0;
-  for (unsigned c = 0; c < m; c++) {
-    double d = 0.0;
-    if (q[c] < mn[c])
-      d = mn[c] - q[c];
-    else if (q[c] > mx[c])
-      d = q[c] - mx[c];
-    if (t->norm == ENG_NORM_MAX) {
-      if (d > acc)
-        acc = d;
-    } else {
-      acc += d * d;
+  size_t nleaf = (n + LEAF - 1) / LEAF, slots = nleaf * LEAF;
+  char *w = (char *)(((uintptr_t)work + 63) & ~(uintptr_t)63);
+  t->n = n;
+  t->nleaf = nleaf;
+  t->m = m;
+  t->maxnorm = maxnorm;
+  t->leaf = (double *)w;
+  w += align64(slots * m * sizeof(double));
+  t->box = (double *)w;
+  w += align64(2 * nleaf * 2 * m * sizeof(double));
+  t->idx = (size_t *)w;
+  w += align64(slots * sizeof(size_t));
+  t->slot = (size_t *)w;
+  w += align64(n * sizeof(size_t));
+  t->sdim = (unsigned char *)w;
+  for (size_t s = 0; s < slots; s++)
+    t->idx[s] = s < n ? s : SIZE_MAX;
+  bctx b = {t, base, pstride, cstride, t->leaf};
+  build_rec(&b, 0, 0, nleaf);
+  for (size_t s = 0; s < slots; s++) {
+    size_t i = t->idx[s];
+    double *P = t->leaf + (s / LEAF) * m * LEAF + s % LEAF;
+    if (i == SIZE_MAX) {
+      /* padding is infinitely far: it never passes a distance test */
+      for (unsigned c = 0; c < m; c++)
+        P[c * LEAF] = INFINITY;
+      continue;
     }
+    t->slot[i] = s;
+    for (unsigned c = 0; c < m; c++)
+      P[c * LEAF] = view_at(&b, i, c);
   }
-  return acc;
+  boxes(t, 0, 0, nleaf);
 }
 
-static inline double pt_dist(const eng_kdtree *t, size_t s, const double *q, double bound)
+/* Raw distances (squared for Euclidean) from q to the LEAF slots of leaf L.
+ * Fixed trip counts and no early exit: the compiler vectorises both loops,
+ * and for m <= ~12 that beats per-point early exits with their branches. */
+static inline void leaf_dists(const eng__nn *t, size_t L, const double *q, double *restrict d)
 {
-  unsigned m = t->m;
-  const double *y = t->pts + s * m;
-  double acc = 0.0;
-  if (t->norm == ENG_NORM_MAX) {
+  const unsigned m = t->m;
+  const double *P = t->leaf + L * m * LEAF;
+  for (size_t p = 0; p < LEAF; p++)
+    d[p] = 0.0;
+  if (!t->maxnorm) {
     for (unsigned c = 0; c < m; c++) {
-      double d = fabs(y[c] - q[c]);
-      if (d > acc) {
-        acc = d;
-        if (acc > bound)
-          return acc;
+      const double qc = q[c], *pc = P + (size_t)c * LEAF;
+      for (size_t p = 0; p < LEAF; p++) {
+        double v = pc[p] - qc;
+        d[p] += v * v;
       }
     }
   } else {
     for (unsigned c = 0; c < m; c++) {
-      double d = y[c] - q[c];
-      acc += d * d;
-      if (acc > bound)
-        return acc;
+      const double qc = q[c], *pc = P + (size_t)c * LEAF;
+      for (size_t p = 0; p < LEAF; p++) {
+        double v = fabs(pc[p] - qc);
+        d[p] = v > d[p] ? v : d[p];
+      }
+    }
+  }
+}
+
+/* Raw distance from q to the box of node k: never more than the distance to
+ * any point inside (each rounded term is no larger), so pruning is exact. */
+static inline double box_dist(const eng__nn *t, size_t k, const double *q)
+{
+  const unsigned m = t->m;
+  const double *mn = t->box + k * 2 * m, *mx = mn + m;
+  double acc = 0.0;
+  for (unsigned c = 0; c < m; c++) {
+    double a = mn[c] - q[c], b = q[c] - mx[c];
+    double d = a > b ? a : b;
+    if (d > 0.0) {
+      if (t->maxnorm)
+        acc = d > acc ? d : acc;
+      else
+        acc += d * d;
     }
   }
   return acc;
+}
+
+/* Raw distance from q to the box of node k along coordinate d alone: a lower
+ * bound of box_dist for one load and compare. */
+static inline double lb1(const eng__nn *t, size_t k, unsigned d, const double *q)
+{
+  const double *mn = t->box + k * 2 * t->m, *mx = mn + t->m;
+  double a = mn[d] - q[d], b = q[d] - mx[d];
+  double g = a > b ? a : b;
+  if (!(g > 0.0))
+    return 0.0;
+  return t->maxnorm ? g : g * g;
+}
+
+/* Whether the subtree at node k can hold a point within raw distance bound
+ * (<=): the one-coordinate bound first, the whole box only when it passes. */
+static inline int may_hold(const eng__nn *t, size_t k, unsigned d, const double *q, double bound)
+{
+  return lb1(t, k, d, q) <= bound && box_dist(t, k, q) <= bound;
 }
 
 static inline int excluded(size_t j, size_t self, size_t w)
@@ -225,6 +294,156 @@ static inline int excluded(size_t j, size_t self, size_t w)
   return d <= w;
 }
 
+typedef struct sq {
+  const double *q;
+  size_t self, w;
+  double best; /* raw distance of arg */
+  size_t arg;  /* SIZE_MAX: none yet */
+} sq;
+
+static void self_leaf(const eng__nn *t, size_t L, sq *s)
+{
+  double d[LEAF];
+  leaf_dists(t, L, s->q, d);
+  const size_t *ix = t->idx + L * LEAF;
+  for (size_t p = 0; p < LEAF; p++) {
+    if (!(d[p] <= s->best))
+      continue;
+    size_t j = ix[p];
+    /* zero distances (repeated points) carry no information for any user */
+    if (j == SIZE_MAX || !(d[p] > 0.0) || excluded(j, s->self, s->w))
+      continue;
+    if (d[p] < s->best || j < s->arg) {
+      s->best = d[p];
+      s->arg = j;
+    }
+  }
+}
+
+/* A subtree that does not hold the query: nearer child first; <= because a
+ * box at exactly the best distance may hold an equally distant point with a
+ * smaller index. */
+static void other_rec(const eng__nn *t, size_t k, size_t a, size_t e, sq *s)
+{
+  while (e - a > 1) {
+    size_t c = a + (e - a) / 2, kl = k + 1, kr = k + 2 * (c - a);
+    unsigned d = t->sdim[k];
+    double dl = lb1(t, kl, d, s->q), dr = lb1(t, kr, d, s->q);
+    size_t kn = kl, an = a, en = c, kf = kr, af = c, ef = e;
+    if (dr < dl) {
+      kn = kr, an = c, en = e, kf = kl, af = a, ef = c;
+      double tmp = dl;
+      dl = dr;
+      dr = tmp;
+    }
+    if (dl <= s->best)
+      other_rec(t, kn, an, en, s);
+    if (!(dr <= s->best) || !(box_dist(t, kf, s->q) <= s->best))
+      return;
+    k = kf;
+    a = af;
+    e = ef;
+  }
+  self_leaf(t, a, s);
+}
+
+size_t eng__nn_self(const eng__nn *t, size_t i, size_t theiler, const size_t *hint,
+                    unsigned ncand, double *dist)
+{
+  const unsigned m = t->m;
+  double q[256];
+  size_t si = t->slot[i];
+  const double *P = t->leaf + (si / LEAF) * m * LEAF + si % LEAF;
+  for (unsigned c = 0; c < m; c++)
+    q[c] = P[c * LEAF];
+  sq s = {q, i, theiler, INFINITY, SIZE_MAX};
+  for (unsigned h = 0; h < ncand; h++) {
+    size_t j = hint[h];
+    if (j >= t->n || excluded(j, i, theiler))
+      continue;
+    size_t sj = t->slot[j];
+    const double *Q = t->leaf + (sj / LEAF) * m * LEAF + sj % LEAF;
+    double d = 0.0;
+    for (unsigned c = 0; c < m; c++) {
+      double v = fabs(Q[c * LEAF] - q[c]);
+      if (t->maxnorm)
+        d = v > d ? v : d;
+      else
+        d += v * v;
+    }
+    if (d > 0.0 && (d < s.best || (d == s.best && j < s.arg))) {
+      s.best = d;
+      s.arg = j;
+    }
+  }
+  /* The query's own leaf first (down the path that holds it: no test
+   * needed), then each sibling subtree from the bottom up, by far most of
+   * them dismissed by the one-coordinate bound along their parent's split. */
+  struct {
+    size_t k, a, e;
+    unsigned d;
+  } sib[64];
+  int depth = 0;
+  size_t k = 0, a = 0, e = t->nleaf, ql = si / LEAF;
+  while (e - a > 1) {
+    size_t c = a + (e - a) / 2, kl = k + 1, kr = k + 2 * (c - a);
+    unsigned d = t->sdim[k];
+    if (ql < c) {
+      sib[depth].k = kr, sib[depth].a = c, sib[depth].e = e, sib[depth].d = d;
+      k = kl;
+      e = c;
+    } else {
+      sib[depth].k = kl, sib[depth].a = a, sib[depth].e = c, sib[depth].d = d;
+      k = kr;
+      a = c;
+    }
+    depth++;
+  }
+  self_leaf(t, a, &s);
+  while (depth-- > 0)
+    if (may_hold(t, sib[depth].k, sib[depth].d, q, s.best))
+      other_rec(t, sib[depth].k, sib[depth].a, sib[depth].e, &s);
+  *dist = s.best;
+  return s.arg;
+}
+
+/* --------------------------------------------------------- public tree */
+
+void eng_kdtree_destroy(eng_kdtree *t)
+{
+  if (!t)
+    return;
+  free(t->work);
+  free(t->pts);
+  free(t);
+}
+
+int eng_kdtree_create(eng_kdtree **out, const eng_points *p, eng_norm norm)
+{
+  if (!out || !p || !p->base || p->n == 0 || p->m == 0 ||
+      (norm != ENG_NORM_EUCLID && norm != ENG_NORM_MAX))
+    return ENG_EINVAL;
+  *out = NULL;
+  if (p->n > SIZE_MAX / 64 / p->m)
+    return ENG_ENOMEM;
+  eng_kdtree *t = calloc(1, sizeof *t);
+  if (!t)
+    return ENG_ENOMEM;
+  t->work = malloc(eng__nn_work_size(p->n, p->m));
+  t->pts = malloc(p->n * p->m * sizeof *t->pts);
+  if (!t->work || !t->pts) {
+    eng_kdtree_destroy(t);
+    return ENG_ENOMEM;
+  }
+  eng__nn_build(&t->nn, t->work, p->base, p->n, p->m, p->pstride, p->cstride,
+                norm == ENG_NORM_MAX);
+  for (size_t s = 0; s < p->n; s++)
+    for (unsigned c = 0; c < p->m; c++)
+      t->pts[s * p->m + c] = eng_points_at(p, t->nn.idx[s], c);
+  *out = t;
+  return 0;
+}
+
 typedef struct knn_state {
   const double *q;
   size_t self, w, k, found;
@@ -232,45 +451,76 @@ typedef struct knn_state {
   double *bd;
 } knn_state;
 
-static void knn_rec(const eng_kdtree *t, long id, knn_state *st)
+static void knn_leaf(const eng__nn *t, size_t L, knn_state *st)
 {
-  const node *nd = &t->nodes[id];
-  if (nd->left < 0) {
-    for (size_t s = nd->lo; s < nd->hi; s++) {
-      size_t j = t->idx[s];
-      if (excluded(j, st->self, st->w))
-        continue;
-      double worst = st->found < st->k ? INFINITY : st->bd[st->k - 1];
-      double d = pt_dist(t, s, st->q, worst);
-      if (d > worst)
-        continue;
-      if (st->found == st->k && d == worst && j > st->bi[st->k - 1])
-        continue;
-      /* insertion into the sorted (distance, index) list */
-      size_t pos = st->found < st->k ? st->found++ : st->k - 1;
-      while (pos > 0 && (st->bd[pos - 1] > d || (st->bd[pos - 1] == d && st->bi[pos - 1] > j))) {
-        st->bd[pos] = st->bd[pos - 1];
-        st->bi[pos] = st->bi[pos - 1];
-        pos--;
-      }
-      st->bd[pos] = d;
-      st->bi[pos] = j;
+  double d[LEAF];
+  leaf_dists(t, L, st->q, d);
+  const size_t *ix = t->idx + L * LEAF;
+  double worst = st->found < st->k ? INFINITY : st->bd[st->k - 1];
+  for (size_t p = 0; p < LEAF; p++) {
+    if (d[p] > worst)
+      continue;
+    size_t j = ix[p];
+    if (j == SIZE_MAX || excluded(j, st->self, st->w))
+      continue;
+    if (st->found == st->k && d[p] == worst && j > st->bi[st->k - 1])
+      continue;
+    /* insertion into the sorted (distance, index) list */
+    size_t pos = st->found < st->k ? st->found++ : st->k - 1;
+    while (pos > 0 &&
+           (st->bd[pos - 1] > d[p] || (st->bd[pos - 1] == d[p] && st->bi[pos - 1] > j))) {
+      st->bd[pos] = st->bd[pos - 1];
+      st->bi[pos] = st->bi[pos - 1];
+      pos--;
     }
+    st->bd[pos] = d[p];
+    st->bi[pos] = j;
+    worst = st->found < st->k ? INFINITY : st->bd[st->k - 1];
+  }
+}
+
+/* Children ordered by the one-coordinate bound along the split; a child's
+ * whole box is computed only when that bound does not already prune it. */
+static void knn_rec(const eng__nn *t, size_t k, size_t a, size_t e, knn_state *st)
+{
+  while (e - a > 1) {
+    size_t c = a + (e - a) / 2, kl = k + 1, kr = k + 2 * (c - a);
+    unsigned d = t->sdim[k];
+    double dl = lb1(t, kl, d, st->q), dr = lb1(t, kr, d, st->q);
+    size_t k1 = kl, a1 = a, e1 = c, k2 = kr, a2 = c, e2 = e;
+    if (dr < dl) {
+      double tmp = dl;
+      dl = dr;
+      dr = tmp;
+      k1 = kr, a1 = c, e1 = e, k2 = kl, a2 = a, e2 = c;
+    }
+    if (st->found < st->k || may_hold(t, k1, d, st->q, st->bd[st->k - 1]))
+      knn_rec(t, k1, a1, e1, st);
+    if (!(st->found < st->k || may_hold(t, k2, d, st->q, st->bd[st->k - 1])))
+      return;
+    k = k2;
+    a = a2;
+    e = e2;
+  }
+  knn_leaf(t, a, st);
+}
+
+/* As knn_rec when q is point ql's leaf's own point: that leaf first, down
+ * the path holding it, then the siblings on the way back up. */
+static void knn_path(const eng__nn *t, size_t k, size_t a, size_t e, size_t ql, knn_state *st)
+{
+  if (e - a == 1) {
+    knn_leaf(t, a, st);
     return;
   }
-  double dl = box_dist(t, nd->left, st->q), dr = box_dist(t, nd->right, st->q);
-  long first = nd->left, second = nd->right;
-  if (dr < dl) {
-    double tmp = dl;
-    dl = dr;
-    dr = tmp;
-    first = nd->right;
-    second = nd->left;
-  }
-  if (st->found < st->k || dl <= st->bd[st->k - 1])
-    knn_rec(t, first, st);
-  if (st->found < st->k || dr <= st->bd[st->k - 1])
-    knn_rec(t, second, st);
+  size_t c = a + (e - a) / 2, kl = k + 1, kr = k + 2 * (c - a);
+  unsigned d = t->sdim[k];
+  size_t kn = kl, an = a, en = c, kf = kr, af = c, ef = e;
+  if (ql >= c)
+    kn = kr, an = c, en = e, kf = kl, af = a, ef = c;
+  knn_path(t, kn, an, en, ql, st);
+  if (st->found < st->k || may_hold(t, kf, d, st->q, st->bd[st->k - 1]))
+    knn_rec(t, kf, af, ef, st);
 }
 
 int eng_kdtree_knn(const eng_kdtree *t, const double *q, size_t self, size_t theiler, size_t k,
@@ -286,8 +536,24 @@ int eng_kdtree_knn(const eng_kdtree *t, const double *q, size_t self, size_t the
       return ENG_ENOMEM;
   }
   knn_state st = {q, self, theiler, k, 0, idx, bd};
-  knn_rec(t, 0, &st);
-  if (t->norm == ENG_NORM_EUCLID)
+  /* A query that is the set's own point self (the usual case: each delay
+   * vector against the others) starts from its leaf. */
+  const eng__nn *nn = &t->nn;
+  size_t ql = SIZE_MAX;
+  if (self < nn->n) {
+    size_t s = nn->slot[self];
+    const double *P = nn->leaf + (s / LEAF) * nn->m * LEAF + s % LEAF;
+    unsigned c = 0;
+    while (c < nn->m && P[(size_t)c * LEAF] == q[c])
+      c++;
+    if (c == nn->m)
+      ql = s / LEAF;
+  }
+  if (ql != SIZE_MAX)
+    knn_path(nn, 0, 0, nn->nleaf, ql, &st);
+  else
+    knn_rec(nn, 0, 0, nn->nleaf, &st);
+  if (!t->nn.maxnorm)
     for (size_t i = 0; i < st.found; i++)
       bd[i] = sqrt(bd[i]);
   if (bd != dist && bd != small)
@@ -305,23 +571,34 @@ typedef struct rad_state {
   void *ud;
 } rad_state;
 
-static void rad_rec(const eng_kdtree *t, long id, const rad_state *st)
+static void rad_rec(const eng__nn *t, size_t k, size_t a, size_t e, const rad_state *st)
 {
-  const node *nd = &t->nodes[id];
-  if (nd->left < 0) {
-    for (size_t s = nd->lo; s < nd->hi; s++) {
-      size_t j = t->idx[s];
-      if (j < st->jlo || excluded(j, st->self, st->w))
-        continue;
-      if (pt_dist(t, s, st->q, st->r) < st->r)
-        st->fn(st->ud, j);
+  while (e - a > 1) {
+    size_t c = a + (e - a) / 2, kl = k + 1, kr = k + 2 * (c - a);
+    int l = box_dist(t, kl, st->q) < st->r, r = box_dist(t, kr, st->q) < st->r;
+    if (l && r)
+      rad_rec(t, kl, a, c, st);
+    if (r) {
+      k = kr;
+      a = c;
+    } else if (l) {
+      k = kl;
+      e = c;
+    } else {
+      return;
     }
-    return;
   }
-  if (box_dist(t, nd->left, st->q) < st->r)
-    rad_rec(t, nd->left, st);
-  if (box_dist(t, nd->right, st->q) < st->r)
-    rad_rec(t, nd->right, st);
+  double d[LEAF];
+  leaf_dists(t, a, st->q, d);
+  const size_t *ix = t->idx + a * LEAF;
+  for (size_t p = 0; p < LEAF; p++) {
+    if (!(d[p] < st->r))
+      continue;
+    size_t j = ix[p];
+    if (j == SIZE_MAX || j < st->jlo || excluded(j, st->self, st->w))
+      continue;
+    st->fn(st->ud, j);
+  }
 }
 
 void eng__kdtree_visit(const eng_kdtree *t, const double *q, size_t self, size_t theiler,
@@ -329,9 +606,9 @@ void eng__kdtree_visit(const eng_kdtree *t, const double *q, size_t self, size_t
 {
   if (!(r > 0.0))
     return;
-  rad_state st = {q, self, theiler, jlo, t->norm == ENG_NORM_EUCLID ? r * r : r, fn, ud};
-  if (box_dist(t, 0, q) < st.r)
-    rad_rec(t, 0, &st);
+  rad_state st = {q, self, theiler, jlo, t->nn.maxnorm ? r : r * r, fn, ud};
+  if (box_dist(&t->nn, 0, q) < st.r)
+    rad_rec(&t->nn, 0, 0, t->nn.nleaf, &st);
 }
 
 static void count_one(void *ud, size_t j)
