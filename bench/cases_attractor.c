@@ -63,6 +63,15 @@ static void *setup(const void *param)
   return s;
 }
 
+/* The correlation sum through the portable scalar pair scan (no AVX2). */
+static void *setup_scalar(const void *param)
+{
+  ast *s = setup(param);
+  if (s)
+    s->co.scalar = 1;
+  return s;
+}
+
 static void *setup_par(const void *param)
 {
   const ap *p = param;
@@ -190,6 +199,7 @@ static const bench_impl par_impls[] = {
 };
 static const bench_impl corr_impls[] = {
     {.name = "engine", .setup = setup, .run = run_engine, .teardown = teardown},
+    {.name = "engine-scalar", .setup = setup_scalar, .run = run_engine, .teardown = teardown},
     {.name = "brute-n2", .setup = setup, .run = run_brute_corr, .teardown = teardown},
 };
 

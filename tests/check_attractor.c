@@ -310,6 +310,38 @@ START_TEST(pipeline_lorenz)
     ck_assert(r.lyap.lambda_time > 0.5 && r.lyap.lambda_time < 1.5);
     ck_assert(r.corr.d2 > 1.7 && r.corr.d2 < 2.4);
   }
+  /* the exponent and D2 are computed once and are the classifier's evidence */
+  if (r.cls.d2_ok)
+    ck_assert(r.cls.d2 == r.corr.d2);
+  if (!slow_build())
+    ck_assert(r.cls.d2_ok);
+  ck_assert(r.cls.lambda == r.lyap.lambda && r.cls.lambda_lo == r.lyap.ci_lo);
+  ck_assert(r.cls.theiler == r.theiler && r.lyap.theiler == r.theiler);
+  /* evidence handed to the classifier is used as given */
+  {
+    eng_classify_opts co;
+    eng_classify_opts_init(&co);
+    co.m = r.m;
+    co.tau = r.tau;
+    co.surrogates = 3;
+    eng_lyap_result gl;
+    memset(&gl, 0, sizeof gl);
+    gl.lambda = 0.125;
+    gl.ci_lo = 0.1;
+    gl.ci_hi = 0.15;
+    gl.rise = 2.5;
+    eng_corrdim_result gc = r.corr;
+    gc.d2 = 1.75;
+    co.lyap = &gl;
+    co.corr = &gc;
+    eng_classify_result c;
+    ck_assert_int_eq(eng_classify(x, n, &co, &c), 0);
+    ck_assert(c.lambda == 0.125 && c.lambda_lo == 0.1 && c.rise == 2.5);
+    ck_assert(c.d2_ok && c.d2 == 1.75);
+    gc.d2 = NAN; /* no scaling region */
+    ck_assert_int_eq(eng_classify(x, n, &co, &c), 0);
+    ck_assert(!c.d2_ok);
+  }
   /* given choices are kept */
   o.tau = 10;
   o.m = 6;

@@ -110,6 +110,77 @@ START_TEST(sums_equal_brute_force)
 }
 END_TEST
 
+/* Exact integer pair counts of the plan against an O(n^2 m) count over the
+ * same reported radii, for every radius and dimension, through the scalar
+ * and the vector scan (they must agree bit for bit). */
+static void check_counts(const double *x, size_t n, unsigned m0, unsigned m1, unsigned tau,
+                         size_t w, double r_max, unsigned blocks)
+{
+  for (int scalar = 0; scalar <= 1; scalar++) {
+    eng_corrdim_opts o;
+    eng_corrdim_opts_init(&o);
+    o.m_min = m0;
+    o.m_max = m1;
+    o.tau = tau;
+    o.theiler = w;
+    o.octaves = 5;
+    o.r_max = r_max;
+    o.blocks = blocks;
+    o.scalar = scalar;
+    size_t nr = eng_corrdim_nradii(&o), nm = m1 - m0 + 1;
+    double *rad = malloc(nr * sizeof *rad), *lc = malloc(nm * nr * sizeof *lc);
+    eng_corrdim_result r;
+    int rc = eng_corrdim(x, n, &o, rad, lc, NULL, &r);
+    ck_assert(rc == 0 || rc == ENG_ERANGE);
+    size_t rows = n - (size_t)(m1 - 1) * tau;
+    uint64_t np = 0;
+    for (size_t i = 0; i < rows; i++)
+      np += i + w + 1 < rows ? rows - i - w - 1 : 0;
+    /* per pair and dimension, the number of radii it lies below, as counts */
+    uint64_t *want = calloc(nm * nr, sizeof *want);
+    for (size_t i = 0; i < rows; i++)
+      for (size_t j = i + w + 1; j < rows; j++) {
+        double d = 0;
+        for (unsigned a = 0; a < m1; a++) {
+          double v = fabs(x[i + a * tau] - x[j + a * tau]);
+          d = v > d ? v : d;
+          if (a + 1 >= m0)
+            for (size_t k = nr; k-- > 0 && d < rad[k];)
+              want[(a + 1 - m0) * nr + k]++;
+        }
+      }
+    for (size_t mi = 0; mi < nm; mi++)
+      for (size_t k = 0; k < nr; k++) {
+        double got = lc[mi * nr + k];
+        uint64_t c = want[mi * nr + k];
+        if (c == 0)
+          ck_assert_msg(isinf(got) && got < 0, "m %u k %zu: want 0", m0 + (unsigned)mi, k);
+        else
+          ck_assert_msg((uint64_t)llround(exp(got) * (double)np) == c,
+                        "m %u k %zu scalar %d: got %.3f want %llu", m0 + (unsigned)mi, k, scalar,
+                        exp(got) * (double)np, (unsigned long long)c);
+      }
+    free(want);
+    free(rad);
+    free(lc);
+  }
+}
+
+START_TEST(sums_exact_every_path)
+{
+  size_t n = slow_build() ? 600 : 1500;
+  double *h = henon_x(n), *l = lorenz_x(0.01, n);
+  check_counts(h, n, 1, 5, 1, 0, 1.0, 4);   /* m = 1 by the sorted pointers */
+  check_counts(h, n, 1, 1, 1, 7, 0.7, 3);   /* m = 1 alone */
+  check_counts(h, n, 2, 2, 3, 2, 0.5, 1);   /* the pair scan alone */
+  check_counts(h, n, 4, 7, 1, 5, 1.5, 5);   /* dimensions below m_min extended, not counted */
+  check_counts(l, n, 1, 6, 10, 40, 0.5, 8); /* a flow: long windows, a wide Theiler window */
+  check_counts(l, n, 3, 5, 4, 0, 2.0, 16);  /* more blocks than some windows */
+  free(h);
+  free(l);
+}
+END_TEST
+
 START_TEST(henon_d2)
 {
   /* Henon: D2 = 1.22 (Grassberger & Procaccia 1983: 1.21 +- 0.01) */
@@ -194,6 +265,7 @@ int main(void)
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, sums_equal_brute_force);
+  tcase_add_test(tc, sums_exact_every_path);
   tcase_add_test(tc, henon_d2);
   tcase_add_test(tc, lorenz_d2);
   tcase_add_test(tc, bad_input);

@@ -152,6 +152,15 @@ int eng__classify_pred(const eng_classify_work *w, long s, double *err)
 int eng__classify_lyap(eng_classify_work *w)
 {
   eng_classify_result *r = &w->res;
+  if (w->o.lyap) {
+    const eng_lyap_result *g = w->o.lyap;
+    r->lambda = g->lambda;
+    r->lambda_lo = g->ci_lo;
+    r->lambda_hi = g->ci_hi;
+    r->lambda_time = g->lambda_time;
+    r->rise = g->rise;
+    return 0;
+  }
   eng_lyap_opts lo;
   eng_lyap_opts_init(&lo);
   lo.m = r->m;
@@ -178,6 +187,11 @@ int eng__classify_lyap(eng_classify_work *w)
 int eng__classify_d2(eng_classify_work *w)
 {
   eng_classify_result *r = &w->res;
+  if (w->o.corr) {
+    r->d2_ok = isfinite(w->o.corr->d2);
+    r->d2 = r->d2_ok ? w->o.corr->d2 : 0.0;
+    return 0;
+  }
   eng_corrdim_opts co;
   eng_corrdim_opts_init(&co);
   co.m_min = r->m > 2 ? r->m - 1 : 1;

@@ -6,6 +6,10 @@
 #include "attr_internal.h"
 
 #define SUB ENG_CORRDIM_SUB
+/* Each block counts into this many copies of its histogram, pair k into copy
+ * k mod COPIES: consecutive pairs often fall in the same bin, and one copy
+ * would chain those increments through one memory cell. */
+#define COPIES 4
 
 struct eng_corrdim_plan {
   eng_corrdim_opts o;
@@ -16,9 +20,13 @@ struct eng_corrdim_plan {
   size_t nbins;      /* octaves * SUB fine bins + 1 underflow bin */
   double sd;
   double *sv;        /* first delay coordinate of every row, sorted */
+  double *s1;        /* second delay coordinate in the same order (m_max >= 2) */
   size_t *si;        /* the row of each sorted value */
-  size_t *bound;     /* blocks + 1 boundaries in sorted order */
-  uint64_t *hist;    /* blocks x nm x nbins */
+  size_t *end;       /* per sorted row s: the first t > s with (sv[t] - sv[s]) / r_max >= 1 */
+  size_t maxwin;     /* the longest window end[s] - s - 1 */
+  size_t *bound;     /* blocks + 1 boundaries in sorted order, of equal work */
+  size_t *ptr;       /* blocks x nbins: the per-radius scan ends of the m = 1 counts */
+  uint64_t *hist;    /* blocks x COPIES x nm x nbins */
   unsigned char *done;
 };
 
@@ -49,9 +57,12 @@ void eng_corrdim_plan_destroy(eng_corrdim_plan *p)
   if (!p)
     return;
   free(p->sv);
+  free(p->s1);
   free(p->si);
+  free(p->end);
   free(p->x);
   free(p->bound);
+  free(p->ptr);
   free(p->hist);
   free(p->done);
   free(p);
@@ -67,6 +78,23 @@ static int cmp_vi(const void *a, const void *b)
   const size_t *i = (const size_t *)((const char *)a + sizeof(double)),
                *j = (const size_t *)((const char *)b + sizeof(double));
   return (*i > *j) - (*i < *j);
+}
+
+/* Bin of a pair at distance d = t r_max, read from the bits of t instead of
+ * a log: with t = 2^(E-1023) (1 + mantissa), the octave below r_max is
+ * 1022 - E and the linear sub-bin the mantissa's top 4 bits (SUB = 16), so
+ * key = the top 16 bits = E * 16 + sub gives fine bin 16367 - key (0 = the
+ * largest distances). Smaller distances (t < 2^-octaves, zero and subnormals
+ * included) go to the underflow bin u; t >= 1 is beyond r_max: -1. This is
+ * exactly the bin of t in the radius grid r_max 2^-e (1 + s/16). */
+static inline long bin_of(double t, long u)
+{
+  uint64_t bits;
+  memcpy(&bits, &t, sizeof bits);
+  long key = (long)(bits >> 48), f = 16367 - key;
+  if (f < 0)
+    return -1;
+  return f < u ? f : u;
 }
 
 int eng_corrdim_plan_create(eng_corrdim_plan **out, const double *x, size_t n,
@@ -110,9 +138,15 @@ int eng_corrdim_plan_create(eng_corrdim_plan **out, const double *x, size_t n,
   p->sd = sd;
   p->x = malloc(n * sizeof *p->x);
   p->bound = malloc((o->blocks + 1) * sizeof *p->bound);
-  p->hist = calloc((size_t)o->blocks * p->nm * p->nbins, sizeof *p->hist);
+  p->ptr = malloc((size_t)o->blocks * p->nbins * sizeof *p->ptr);
+  p->hist = calloc((size_t)o->blocks * COPIES * p->nm * p->nbins, sizeof *p->hist);
   p->done = calloc(o->blocks, 1);
-  if (!p->x || !p->bound || !p->hist || !p->done) {
+  p->sv = malloc(rows * sizeof *p->sv);
+  p->si = malloc(rows * sizeof *p->si);
+  p->end = malloc(rows * sizeof *p->end);
+  p->s1 = o->m_max >= 2 ? malloc(rows * sizeof *p->s1) : NULL;
+  if (!p->x || !p->bound || !p->ptr || !p->hist || !p->done || !p->sv || !p->si || !p->end ||
+      (o->m_max >= 2 && !p->s1)) {
     eng_corrdim_plan_destroy(p);
     return ENG_ENOMEM;
   }
@@ -122,12 +156,6 @@ int eng_corrdim_plan_create(eng_corrdim_plan **out, const double *x, size_t n,
    * the max-norm distance is at least the difference in that coordinate, so
    * every pair closer than r_max lies within r_max of each other in sorted
    * order; a forward scan from each value finds them, each pair once. */
-  p->sv = malloc(rows * sizeof *p->sv);
-  p->si = malloc(rows * sizeof *p->si);
-  if (!p->sv || !p->si) {
-    eng_corrdim_plan_destroy(p);
-    return ENG_ENOMEM;
-  }
   {
     struct vi {
       double v;
@@ -145,74 +173,322 @@ int eng_corrdim_plan_create(eng_corrdim_plan **out, const double *x, size_t n,
     for (size_t i = 0; i < rows; i++) {
       p->sv[i] = tmp[i].v;
       p->si[i] = tmp[i].i;
+      if (p->s1)
+        p->s1[i] = p->x[tmp[i].i + o->tau];
     }
     free(tmp);
   }
-  for (unsigned b = 0; b <= o->blocks; b++)
-    p->bound[b] = (size_t)(((unsigned long long)b * rows) / o->blocks);
+  /* Window ends by two pointers, and block boundaries of equal work: a row
+   * costs its window (the candidate scan) plus a share of the radius grid
+   * (the m = 1 counts), so dense and sparse regions of the attractor balance
+   * and every worker gets the same amount. */
+  double inv_r = 1.0 / o->r_max, total = 0.0, per_row = 0.5 * (double)p->nbins;
+  for (size_t s = 0, t = 1; s < rows; s++) {
+    if (t <= s)
+      t = s + 1;
+    /* the same test as every count: d / r_max (rounded) < 1 */
+    while (t < rows && (p->sv[t] - p->sv[s]) * inv_r < 1.0)
+      t++;
+    p->end[s] = t;
+    if (t - s - 1 > p->maxwin)
+      p->maxwin = t - s - 1;
+    total += (double)(t - s - 1) + per_row;
+  }
+  p->bound[0] = 0;
+  {
+    double acc = 0.0;
+    unsigned b = 1;
+    for (size_t s = 0; s < rows && b < o->blocks; s++) {
+      acc += (double)(p->end[s] - s - 1) + per_row;
+      while (b < o->blocks && acc >= total * (double)b / (double)o->blocks)
+        p->bound[b++] = s + 1;
+    }
+    while (b < o->blocks)
+      p->bound[b++] = rows;
+  }
+  p->bound[o->blocks] = rows;
   *out = p;
   return 0;
 }
 
-/* Bin of a pair at distance d = t r_max, 0 <= t < 1: octave o with
- * t in [2^-(o+1), 2^-o), then SUB linear sub-bins; index 0 is the largest
- * distance. Pairs below the smallest radius go to the last (underflow) bin. */
-static inline size_t bin_of(double t, unsigned octaves)
+/* m = 1 (a plain difference of the first coordinate) needs no scan of the
+ * pairs: in sorted order the pairs of s within radius k are the t in
+ * (s, e_k(s)), and e_k is non-decreasing in s, so one pointer per radius
+ * walks each block once. The pairs inside the Theiler window are counted
+ * by the same rule and subtracted (unsigned arithmetic wraps, the block sums
+ * are exact). */
+static void count_m1(eng_corrdim_plan *p, unsigned b, uint64_t *h)
 {
-  int e;
-  double f = frexp(t, &e); /* t = f 2^e, f in [0.5, 1) */
-  if (t <= 0.0)
-    return (size_t)octaves * SUB;
-  unsigned oct = (unsigned)(-e);
-  if (oct >= octaves)
-    return (size_t)octaves * SUB;
-  unsigned s = (unsigned)((2.0 * f - 1.0) * SUB);
-  if (s > SUB - 1)
-    s = SUB - 1;
-  return (size_t)oct * SUB + (SUB - 1 - s);
+  const double *sv = p->sv, inv_r = 1.0 / p->o.r_max;
+  size_t rows = p->rows, nb = p->nbins, *e = p->ptr + (size_t)b * nb;
+  size_t s0 = p->bound[b], s1 = p->bound[b + 1];
+  long u = (long)nb - 1;
+  if (s0 < s1) {
+    /* radius k holds fine bins >= nb-1-k; start from a histogram of s0's window */
+    memset(h, 0, nb * sizeof *h);
+    uint64_t *tmp = h; /* reused: overwritten by the counts below */
+    for (size_t t = s0 + 1; t < p->end[s0]; t++) {
+      long f = bin_of((sv[t] - sv[s0]) * inv_r, u);
+      if (f >= 0)
+        tmp[f]++;
+    }
+    size_t acc = s0 + 1 + (size_t)tmp[u];
+    e[0] = acc;
+    for (size_t k = 1; k < nb; k++) {
+      acc += (size_t)tmp[nb - 1 - k];
+      e[k] = acc;
+    }
+    memset(h, 0, nb * sizeof *h);
+  }
+  uint64_t cum0 = 0;
+  for (size_t s = s0; s < s1; s++) {
+    double v = sv[s];
+    for (size_t k = 0; k < nb; k++) {
+      size_t t = e[k] > s + 1 ? e[k] : s + 1;
+      long thr = u - (long)k;
+      while (t < rows && bin_of((sv[t] - v) * inv_r, u) >= thr)
+        t++;
+      e[k] = t;
+    }
+    /* cumulative count at radius k: e[k] - s - 1; stored per fine bin */
+    uint64_t prev = e[0] - s - 1;
+    cum0 += prev;
+    for (size_t k = 1; k < nb; k++) {
+      uint64_t c = e[k] - s - 1;
+      h[nb - 1 - k] += c - prev;
+      prev = c;
+    }
+  }
+  h[u] += cum0;
+  /* the Theiler window, by time index: block b takes its share of rows */
+  size_t w = p->theiler, blocks = p->o.blocks;
+  size_t i0 = (size_t)(((unsigned long long)b * rows) / blocks);
+  size_t i1 = (size_t)(((unsigned long long)(b + 1) * rows) / blocks);
+  const double *x = p->x;
+  for (size_t i = i0; i < i1; i++)
+    for (size_t j = i + 1; j <= i + w && j < rows; j++) {
+      long f = bin_of(fabs(x[i] - x[j]) * inv_r, u);
+      if (f >= 0)
+        h[f]--;
+    }
+}
+
+/* The per-reference constants of the pair scan. */
+typedef struct scan_ctx {
+  const double *x;
+  size_t tau, w, nb;
+  unsigned m0, M;   /* dimensions counted here: m0 (>= 2) .. M */
+  double r, inv_r;
+  long u;           /* underflow bin */
+  uint64_t *h;      /* row 0 is dimension m0 */
+  size_t cstride;   /* from one histogram copy to the next */
+} scan_ctx;
+
+/* Fine bin of 0 <= t < 1 (see bin_of). */
+static inline size_t bin_lt1(double t, long u)
+{
+  uint64_t bits;
+  memcpy(&bits, &t, sizeof bits);
+  long f = 16367 - (long)(bits >> 48);
+  return (size_t)(f < u ? f : u);
+}
+
+/* The pairs of one reference row are counted in passes over a buffer of its
+ * candidates instead of one pair at a time: a pass adds one coordinate to
+ * every pair still closer than r_max (max norm: the distance in m+1
+ * dimensions is the max of the distance in m and the new coordinate, so one
+ * pass per dimension serves every dimension), counts it, and compacts the
+ * buffer without a branch. A pair-at-a-time loop would mispredict its exit
+ * once per pair; here the only data-dependent branches are loop ends.
+ * Distances are compared as t = d / r_max < 1 (rounding is monotone, so the
+ * max of the scaled differences is the scaled max). */
+/* One pass: adds coordinate m to the n pairs of bj/bt, keeps those still
+ * closer than r_max into oj/ot and counts them in hm (the histogram of
+ * dimension m + 1), with no data-dependent branch. */
+static inline size_t extend(const scan_ctx *c, size_t i, unsigned m, const size_t *restrict bj,
+                            const double *restrict bt, size_t n, size_t *restrict oj,
+                            double *restrict ot, uint64_t *restrict hm, const int counted)
+{
+  const double *x = c->x + (size_t)m * c->tau, inv_r = c->inv_r, ref = x[i];
+  long u = c->u;
+  size_t n2 = 0;
+  for (size_t k = 0; k < n; k++) {
+    size_t j = bj[k];
+    double v = fabs(ref - x[j]) * inv_r, t = bt[k];
+    t = v > t ? v : t;
+    int keep = t < 1.0;
+    oj[n2] = j;
+    ot[n2] = t;
+    n2 += (size_t)keep;
+    if (counted) {
+      /* a dropped pair adds 0 to some bin (a shared sink would chain every
+       * drop through one memory cell) */
+      uint64_t bits;
+      memcpy(&bits, &t, sizeof bits);
+      long f = 16367 - (long)(bits >> 48);
+      f = f < 0 ? 0 : (f < u ? f : u);
+      hm[(k & (COPIES - 1)) * c->cstride + (size_t)f] += (uint64_t)keep;
+    }
+  }
+  return n2;
+}
+
+/* bj/bt hold the n candidates; aj/at are a second buffer of the same size
+ * (the passes alternate between the two, so no store aliases a load). */
+static void count_buffer(const scan_ctx *c, size_t i, size_t *bj, double *bt, size_t *aj,
+                         double *at, size_t n)
+{
+  size_t nb = c->nb;
+  long u = c->u;
+  unsigned m = 2;
+  for (; m < c->m0 && n; m++) {
+    /* dimensions below m_min: extended, not counted */
+    n = extend(c, i, m, bj, bt, n, aj, at, NULL, 0);
+    size_t *tj = bj;
+    double *tt = bt;
+    bj = aj;
+    bt = at;
+    aj = tj;
+    at = tt;
+  }
+  uint64_t *hm = c->h;
+  /* every pair in the buffer is closer than r_max in m dimensions */
+  for (size_t k = 0; k < n; k++)
+    hm[(k & (COPIES - 1)) * c->cstride + bin_lt1(bt[k], u)]++;
+  while (n && m < c->M) {
+    n = extend(c, i, m, bj, bt, n, aj, at, hm + nb, 1);
+    size_t *tj = bj;
+    double *tt = bt;
+    bj = aj;
+    bt = at;
+    aj = tj;
+    at = tt;
+    m++;
+    hm += nb;
+  }
+}
+
+/* The candidates of sorted row s (its window in the first coordinate)
+ * closer than r_max in the first two coordinates and outside the Theiler
+ * window, into the buffer; returns how many. */
+static size_t filter_scalar(const eng_corrdim_plan *p, const scan_ctx *cx, size_t s, size_t *bj,
+                            double *bt)
+{
+  const double *sv = p->sv, *c1 = p->s1, inv_r = cx->inv_r, v0 = sv[s], v1 = c1[s];
+  const size_t *si = p->si;
+  size_t i = si[s], e = p->end[s], w = cx->w, n = 0;
+  for (size_t t = s + 1; t < e; t++) {
+    double a = sv[t] - v0, c = fabs(c1[t] - v1), d = (a > c ? a : c) * inv_r;
+    size_t j = si[t], dj = j > i ? j - i : i - j;
+    bj[n] = j;
+    bt[n] = d;
+    n += (d < 1.0) & (dj > w);
+  }
+  return n;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_SCAN_AVX2 1
+/* The same filter four candidates at a time, compacting with a permutation
+ * table (lane k of entry mask holds the k-th set lane of mask). */
+static const uint32_t pack4[16][8] = {
+    {0, 1, 2, 3, 4, 5, 6, 7}, {0, 1, 2, 3, 4, 5, 6, 7}, {2, 3, 0, 1, 4, 5, 6, 7},
+    {0, 1, 2, 3, 4, 5, 6, 7}, {4, 5, 0, 1, 2, 3, 6, 7}, {0, 1, 4, 5, 2, 3, 6, 7},
+    {2, 3, 4, 5, 0, 1, 6, 7}, {0, 1, 2, 3, 4, 5, 6, 7}, {6, 7, 0, 1, 2, 3, 4, 5},
+    {0, 1, 6, 7, 2, 3, 4, 5}, {2, 3, 6, 7, 0, 1, 4, 5}, {0, 1, 2, 3, 6, 7, 4, 5},
+    {4, 5, 6, 7, 0, 1, 2, 3}, {0, 1, 4, 5, 6, 7, 2, 3}, {2, 3, 4, 5, 6, 7, 0, 1},
+    {0, 1, 2, 3, 4, 5, 6, 7}};
+
+__attribute__((target("avx2"))) static size_t filter_avx2(const eng_corrdim_plan *p,
+                                                         const scan_ctx *cx, size_t s,
+                                                         size_t *bj, double *bt)
+{
+  const double *sv = p->sv, *c1 = p->s1;
+  const size_t *si = p->si;
+  size_t i = si[s], e = p->end[s], n = 0, t = s + 1;
+  const __m256d sign = _mm256_set1_pd(-0.0), one = _mm256_set1_pd(1.0),
+                vinv = _mm256_set1_pd(cx->inv_r), a0 = _mm256_set1_pd(sv[s]),
+                a1 = _mm256_set1_pd(c1[s]);
+  /* |j - i| > w as j > i + w or j < i - w (signed: indices are far below 2^63) */
+  const __m256i hi = _mm256_set1_epi64x((long long)(i + cx->w)),
+                lo = _mm256_set1_epi64x((long long)i - (long long)cx->w);
+  for (; t + 4 <= e; t += 4) {
+    __m256d d0 = _mm256_sub_pd(_mm256_loadu_pd(sv + t), a0);
+    __m256d d1 = _mm256_andnot_pd(sign, _mm256_sub_pd(_mm256_loadu_pd(c1 + t), a1));
+    __m256d d = _mm256_mul_pd(_mm256_max_pd(d0, d1), vinv);
+    __m256i j = _mm256_loadu_si256((const __m256i *)(si + t));
+    __m256i far = _mm256_or_si256(_mm256_cmpgt_epi64(j, hi), _mm256_cmpgt_epi64(lo, j));
+    __m256d keep = _mm256_and_pd(_mm256_cmp_pd(d, one, _CMP_LT_OQ), _mm256_castsi256_pd(far));
+    unsigned mask = (unsigned)_mm256_movemask_pd(keep);
+    __m256i perm = _mm256_loadu_si256((const __m256i *)pack4[mask]);
+    _mm256_storeu_si256((__m256i *)(bj + n), _mm256_permutevar8x32_epi32(j, perm));
+    _mm256_storeu_pd(bt + n,
+                     _mm256_castsi256_pd(_mm256_permutevar8x32_epi32(_mm256_castpd_si256(d), perm)));
+    n += (size_t)__builtin_popcount(mask);
+  }
+  const double inv_r = cx->inv_r, v0 = sv[s], v1 = c1[s];
+  size_t w = cx->w;
+  for (; t < e; t++) {
+    double a = sv[t] - v0, c = fabs(c1[t] - v1), d = (a > c ? a : c) * inv_r;
+    size_t j = si[t], dj = j > i ? j - i : i - j;
+    bj[n] = j;
+    bt[n] = d;
+    n += (d < 1.0) & (dj > w);
+  }
+  return n;
+}
+#endif
+
+/* 1 when the AVX2 scan may run: this build and CPU have it and the caller
+ * did not ask for the scalar path. */
+static int corr_simd(const eng_corrdim_plan *p)
+{
+#ifdef HAVE_SCAN_AVX2
+  return !p->o.scalar && __builtin_cpu_supports("avx2");
+#else
+  (void)p;
+  return 0;
+#endif
 }
 
 int eng_corrdim_plan_run(eng_corrdim_plan *p, unsigned b)
 {
   if (!p || b >= p->o.blocks)
     return ENG_EINVAL;
-  uint64_t *h = p->hist + (size_t)b * p->nm * p->nbins;
-  memset(h, 0, p->nm * p->nbins * sizeof *h);
-  const double *x = p->x, *sv = p->sv, r = p->o.r_max, inv_r = 1.0 / r;
-  const size_t *si = p->si;
-  size_t tau = p->o.tau, w = p->theiler, rows = p->rows, nb = p->nbins;
-  unsigned m0 = p->o.m_min, m1 = p->o.m_max, oct = p->o.octaves;
-  for (size_t s = p->bound[b]; s < p->bound[b + 1]; s++) {
-    double v = sv[s];
-    size_t i = si[s];
-    for (size_t t = s + 1; t < rows && sv[t] - v < r; t++) {
-      size_t j = si[t];
-      if ((j > i ? j - i : i - j) <= w)
-        continue;
-      /* max norm: the distance in m+1 dimensions is the max of the distance
-       * in m and the new coordinate, so one pair serves every dimension */
-      double d = sv[t] - v;
-      unsigned m = 1;
-      for (; m < m0; m++) {
-        double u = fabs(x[i + (size_t)m * tau] - x[j + (size_t)m * tau]);
-        if (u > d)
-          d = u;
-        if (d >= r)
-          break;
-      }
-      if (d >= r)
-        continue;
-      for (m = m0; m <= m1; m++) {
-        if (m > m0) {
-          double u = fabs(x[i + (size_t)(m - 1) * tau] - x[j + (size_t)(m - 1) * tau]);
-          if (u > d)
-            d = u;
-          if (d >= r)
-            break;
-        }
-        h[(size_t)(m - m0) * nb + bin_of(d * inv_r, oct)]++;
-      }
+  size_t nb = p->nbins;
+  uint64_t *h = p->hist + (size_t)b * COPIES * p->nm * nb;
+  memset(h, 0, COPIES * p->nm * nb * sizeof *h);
+  if (p->o.m_min == 1)
+    count_m1(p, b, h);
+  if (p->o.m_max >= 2) {
+    /* with m_min = 1 the scan counts dimensions from 2, one histogram row on */
+    scan_ctx cx = {p->x, p->o.tau, p->theiler, nb, p->o.m_min < 2 ? 2 : p->o.m_min, p->o.m_max,
+                   p->o.r_max, 1.0 / p->o.r_max, (long)nb - 1, p->o.m_min == 1 ? h + nb : h,
+                   p->nm * nb};
+    /* the buffer holds a window plus the 4 lanes a vector store may write past it */
+    size_t cap = p->maxwin + 4;
+    size_t *bj = malloc(2 * cap * sizeof *bj);
+    double *bt = malloc(2 * cap * sizeof *bt);
+    if (!bj || !bt) {
+      free(bj);
+      free(bt);
+      return ENG_ENOMEM;
     }
+    int simd = corr_simd(p);
+    for (size_t s = p->bound[b]; s < p->bound[b + 1]; s++) {
+      size_t nc;
+#ifdef HAVE_SCAN_AVX2
+      if (simd)
+        nc = filter_avx2(p, &cx, s, bj, bt);
+      else
+#endif
+        nc = filter_scalar(p, &cx, s, bj, bt);
+      count_buffer(&cx, p->si[s], bj, bt, bj + cap, bt + cap, nc);
+    }
+    (void)simd;
+    free(bj);
+    free(bt);
   }
   p->done[b] = 1;
   return 0;
@@ -266,15 +542,17 @@ int eng_corrdim_plan_finish(eng_corrdim_plan *p, double *radii, double *logc, do
   /* radius index k counts pairs with d < radius_at(k): the underflow bin and
    * every fine bin below it. Fine bin index f (0 = largest) spans radii
    * [radius_at(nr-2-f), radius_at(nr-1-f)). */
+  /* every block and copy summed (unsigned sums wrap exactly) */
+  size_t copies = (size_t)p->o.blocks * COPIES;
   for (size_t mi = 0; mi < nm; mi++) {
     uint64_t acc = 0;
-    for (unsigned b = 0; b < p->o.blocks; b++)
-      acc += p->hist[((size_t)b * nm + mi) * nr + (nr - 1)];
+    for (size_t b = 0; b < copies; b++)
+      acc += p->hist[(b * nm + mi) * nr + (nr - 1)];
     cum[mi * nr + 0] = acc;
     for (size_t k = 1; k < nr; k++) {
       size_t f = nr - 1 - k; /* the fine bin just below radius k */
-      for (unsigned b = 0; b < p->o.blocks; b++)
-        acc += p->hist[((size_t)b * nm + mi) * nr + f];
+      for (size_t b = 0; b < copies; b++)
+        acc += p->hist[(b * nm + mi) * nr + f];
       cum[mi * nr + k] = acc;
     }
   }

@@ -263,7 +263,11 @@ int eng_lyap_plan_run(eng_lyap_plan *p, unsigned b)
        * Theiler window; an exact duplicate (distance 0) has no log, so the
        * nearest neighbour at a positive distance is taken. */
       size_t found = 0, j = 0;
-      eng_kdtree_knn(p->tree, q, i, p->theiler, 4, nb, dist, &found);
+      /* one neighbour first: a k = 1 search prunes far more of the tree,
+       * and only an exact duplicate needs the wider search */
+      eng_kdtree_knn(p->tree, q, i, p->theiler, 1, nb, dist, &found);
+      if (found == 1 && !(dist[0] > 0.0))
+        eng_kdtree_knn(p->tree, q, i, p->theiler, 4, nb, dist, &found);
       size_t a = 0;
       while (a < found && !(dist[a] > 0.0))
         a++;

@@ -98,17 +98,28 @@ int eng__analyze_run(const double *x, size_t n, const eng_analyze_opts *oin, eng
   int rc = eng__analyze_embedding(x, n, oin, res);
   if (rc)
     return rc;
-  eng_classify_opts co;
-  eng_classify_opts_init(&co);
-  co.m = res->m;
-  co.tau = res->tau;
-  co.surrogates = oin->surrogates;
-  co.seed = oin->seed;
-  co.dt = oin->dt;
-  rc = st->classify(st->ctx, x, n, &co, &res->cls);
-  if (rc)
-    return rc;
-  res->theiler = res->cls.theiler;
+  /* The Theiler window of the classification (the mean period of the
+   * standardised series, eng__classify_prepare's rule), chosen here so the
+   * exponent and D2 below are computed once and handed to the classifier as
+   * its evidence instead of being estimated a second time. */
+  {
+    double mean, sd;
+    rc = eng__series_check(x, n, &mean, &sd);
+    if (rc)
+      return rc;
+    double *z = malloc(n * sizeof *z);
+    if (!z)
+      return ENG_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+      z[i] = (x[i] - mean) / sd;
+    size_t span = (size_t)(res->m - 1) * res->tau;
+    if (n < span + 200) {
+      free(z);
+      return ENG_ESHORT;
+    }
+    res->theiler = eng__auto_theiler(eng__mean_period(z, n, 0.0, 1.0), res->m, res->tau, n - span);
+    free(z);
+  }
   eng_lyap_opts lo;
   eng_lyap_opts_init(&lo);
   lo.method = oin->method;
@@ -117,6 +128,7 @@ int eng__analyze_run(const double *x, size_t n, const eng_analyze_opts *oin, eng
   lo.theiler = res->theiler;
   lo.dt = oin->dt;
   rc = st->lyapunov(st->ctx, x, n, &lo, &res->lyap);
+  int lyap_ok = rc == 0;
   if (rc && rc != ENG_ERANGE)
     return rc;
   eng_corrdim_opts cd;
@@ -128,6 +140,26 @@ int eng__analyze_run(const double *x, size_t n, const eng_analyze_opts *oin, eng
   cd.r_max = 0.5;
   rc = st->corrdim(st->ctx, x, n, &cd, &res->corr);
   if (rc && rc != ENG_ERANGE && rc != ENG_ESHORT)
+    return rc;
+  eng_corrdim_result corr = res->corr;
+  if (rc)
+    corr.d2 = NAN; /* no scaling region: the classifier's D2 evidence is absent */
+  eng_lyap_result none;
+  memset(&none, 0, sizeof none);
+  eng_classify_opts co;
+  eng_classify_opts_init(&co);
+  co.m = res->m;
+  co.tau = res->tau;
+  co.theiler = res->theiler;
+  co.surrogates = oin->surrogates;
+  co.seed = oin->seed;
+  co.dt = oin->dt;
+  co.corr = &corr;
+  /* the classifier's exponent is Rosenstein's: shared when that is the method */
+  if (oin->method == ENG_LYAP_ROSENSTEIN)
+    co.lyap = lyap_ok ? &res->lyap : &none;
+  rc = st->classify(st->ctx, x, n, &co, &res->cls);
+  if (rc)
     return rc;
   return 0;
 }

@@ -66,7 +66,7 @@ ENG_EXTERN int eng_points_rows(eng_points *p, const double *rows, size_t n, unsi
 /* ------------------------------------------------------------ neighbours */
 
 /* A k-d tree over a point set: median splits on the widest coordinate,
- * buckets of up to 8 points, one bounding box per node; queries prune with the
+ * leaves of 16 points (all full but the last), one bounding box per node; queries prune with the
  * box distance. The tree copies the points (in leaf order) so the view may be
  * dropped after create. */
 typedef struct eng_kdtree eng_kdtree;
@@ -207,6 +207,9 @@ typedef struct eng_corrdim_opts {
                             of equal pair counts (default 8) */
   double min_pairs;      /* the scaling region needs this many pairs at its
                             smallest radius in the top dimension (default 200) */
+  int scalar;            /* 1: force the portable scalar pair scan (for tests
+                            and benchmarks; default 0: AVX2 when the CPU has
+                            it). The counts are identical either way. */
 } eng_corrdim_opts;
 
 /* Sub-bins per octave of the radius grid: radii are r_max 2^-e (1 + s/16). */
@@ -304,6 +307,14 @@ typedef struct eng_classify_opts {
                            rank test at p = 0.05) */
   uint64_t seed;        /* surrogate seed (default 1) */
   double dt;            /* sampling step, for the per-time-unit exponent */
+  const eng_lyap_result *lyap;    /* NULL (default): the exponent evidence is
+                           estimated here (Rosenstein at m, tau, theiler);
+                           else this estimate of the same series is used
+                           (all zero: no usable neighbour) */
+  const eng_corrdim_result *corr; /* NULL (default): D2 is estimated here
+                           over m-1..m+1; else this estimate is used (d2 NaN:
+                           no scaling region). eng_analyze passes its own, so
+                           the series' D2 is computed once. */
 } eng_classify_opts;
 
 ENG_EXTERN void eng_classify_opts_init(eng_classify_opts *o);
