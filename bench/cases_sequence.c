@@ -108,6 +108,18 @@ static void run_engine(void *state, uint64_t iters, int kind)
   bench_keep(&s->acc);
 }
 
+/* The same kernels held to the portable scalar code (what a CPU without AVX-512
+ * runs), so one run shows both dispatch levels. */
+static void *setup_scalar(const void *param)
+{
+  sst *s = setup(param);
+  if (s && eng_seq_ws_set_simd(s->ws, ENG_SEQ_SIMD_SCALAR)) {
+    teardown(s);
+    return NULL;
+  }
+  return s;
+}
+
 static void run_engine_edit(void *st, uint64_t it) { run_engine(st, it, K_EDIT); }
 static void run_engine_lcs(void *st, uint64_t it) { run_engine(st, it, K_LCS); }
 static void run_engine_osa(void *st, uint64_t it) { run_engine(st, it, K_OSA); }
@@ -211,10 +223,12 @@ static const bench_impl edit_impls[] = {
   {.name = "engine", .setup = setup, .run = run_engine_edit, .teardown = teardown},
   {.name = "edlib", .missing = EDLIB_MISSING, .setup = setup, .run = EDLIB_RUN, .teardown = teardown},
   {.name = "dp-ref", .setup = setup, .run = run_ref_edit, .teardown = teardown},
+  {.name = "engine-scalar", .setup = setup_scalar, .run = run_engine_edit, .teardown = teardown},
 };
 static const bench_impl lcs_impls[] = {
   {.name = "engine", .setup = setup, .run = run_engine_lcs, .teardown = teardown},
   {.name = "dp-ref", .setup = setup, .run = run_ref_lcs, .teardown = teardown},
+  {.name = "engine-scalar", .setup = setup_scalar, .run = run_engine_lcs, .teardown = teardown},
 };
 static const bench_impl osa_impls[] = {
   {.name = "engine", .setup = setup, .run = run_engine_osa, .teardown = teardown},
@@ -224,11 +238,11 @@ static const bench_impl osa_impls[] = {
 #define P(k, n, sim) (&(const sp){k, n, sim})
 #define EDIT(nm, n, sim, tgt)                                                             \
   {.name = nm, .op = "call", .work = (double)(n) * (n), .work_unit = "cells",             \
-   .slow = (n) >= 10000, .param = P(K_EDIT, n, sim), .impls = edit_impls, .nimpls = 3,    \
+   .slow = (n) >= 10000, .param = P(K_EDIT, n, sim), .impls = edit_impls, .nimpls = 4,    \
    .target_kind = BENCH_TARGET_NS_PER_OP_MAX, .target = tgt}
 #define LCS(nm, n, sim, tgt)                                                              \
   {.name = nm, .op = "call", .work = (double)(n) * (n), .work_unit = "cells",             \
-   .slow = (n) >= 10000, .param = P(K_LCS, n, sim), .impls = lcs_impls, .nimpls = 2,      \
+   .slow = (n) >= 10000, .param = P(K_LCS, n, sim), .impls = lcs_impls, .nimpls = 3,      \
    .target_kind = (tgt) > 0 ? BENCH_TARGET_NS_PER_OP_MAX : BENCH_TARGET_NONE, .target = tgt}
 #define OSA(nm, n, sim)                                                                   \
   {.name = nm, .op = "call", .work = (double)(n) * (n), .work_unit = "cells",             \

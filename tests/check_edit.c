@@ -360,6 +360,141 @@ START_TEST(test_mixed_and_ws_reuse)
 }
 END_TEST
 
+/* b = a with substitutions, insertions and deletions at about one position in
+ * `rate` (so alignments wander off the main diagonal, which the bands must follow). */
+static size_t make_indel(const uint32_t *a, size_t na, uint32_t *b, size_t cap, unsigned sigma,
+                         unsigned rate)
+{
+  size_t nb = 0;
+  for (size_t i = 0; i < na && nb + 2 <= cap; i++) {
+    uint64_t r = rnd() % (3 * (uint64_t)rate);
+    if (r == 0) {
+      b[nb++] = (uint32_t)(rnd() % sigma);
+    } else if (r == 1) {
+      b[nb++] = (uint32_t)(rnd() % sigma);
+      b[nb++] = a[i];
+    } else if (r != 2) {
+      b[nb++] = a[i];
+    }
+  }
+  return nb;
+}
+
+/* Every instruction-set level this CPU offers (the scalar one always), forced
+ * through the workspace, on lengths around the 64-bit word and the 512-bit block
+ * edges, with no threshold (the narrow-band, widened-band and full passes) and
+ * with thresholds just below, at and above the distance and far below it. */
+START_TEST(test_simd_levels)
+{
+  enum { CAP = 2600 };
+  static const size_t slens[] = {0,   1,   63,  64,  65,  127, 128, 129,  255,  256,  257,
+                                 300, 511, 512, 513, 700, 1000, 1023, 1024, 1025, 1100};
+  static const int levels[] = {ENG_SEQ_SIMD_SCALAR, ENG_SEQ_SIMD_AVX512};
+  size_t nsl = sizeof slens / sizeof slens[0];
+  eng_seq_ws *ws;
+  ck_assert_int_eq(eng_seq_ws_create(&ws), 0);
+  ck_assert_int_eq(eng_seq_ws_set_simd(ws, 7), ENG_EINVAL);
+  ck_assert_int_eq(eng_seq_ws_set_simd(NULL, ENG_SEQ_SIMD_SCALAR), ENG_EINVAL);
+  uint32_t *a = malloc(CAP * 4), *b = malloc(CAP * 4);
+  unsigned char *ab = malloc(CAP), *bb = malloc(CAP);
+  int sc = scale(), tested = 0;
+  for (size_t lv = 0; lv < 2; lv++) {
+    int rc = eng_seq_ws_set_simd(ws, levels[lv]);
+    if (rc == ENG_ENOSYS)
+      continue; /* this CPU lacks the level: the scalar one still runs */
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(eng_seq_ws_simd(ws), levels[lv]);
+    tested++;
+    size_t cases = 0;
+    for (int it = 0; it < 700 / sc; it++) {
+      size_t na = slens[rnd() % nsl], nb;
+      unsigned sigma = it % 3 == 0 ? 2 : it % 3 == 1 ? 4 : 256;
+      int kind = it % 4;
+      for (size_t i = 0; i < na; i++)
+        a[i] = (uint32_t)(rnd() % sigma);
+      if (kind == 0) {
+        nb = slens[rnd() % nsl];
+        for (size_t j = 0; j < nb; j++)
+          b[j] = (uint32_t)(rnd() % sigma);
+      } else {
+        nb = make_indel(a, na, b, CAP, sigma, kind == 1 ? 8 : kind == 2 ? 30 : 200);
+      }
+      /* A few long similar pairs: several 512-row blocks and a band that moves. */
+      if (it % 50 == 7 && sc == 1) {
+        na = 1800 + rnd() % 400;
+        for (size_t i = 0; i < na; i++)
+          a[i] = (uint32_t)(rnd() % sigma);
+        nb = make_indel(a, na, b, CAP, sigma, it % 100 == 7 ? 15 : 60);
+      }
+      to_bytes(a, na, ab);
+      to_bytes(b, nb, bb);
+      size_t want = ref_lev(a, na, b, nb), got = 777;
+      eng_symbols sa = eng_symbols_u8(ab, na), sb = eng_symbols_u8(bb, nb);
+      eng_symbols ua = eng_symbols_u32(a, na), ub = eng_symbols_u32(b, nb);
+      ck_assert_int_eq(eng_edit_distance(&sa, &sb, ENG_SEQ_NO_MAX, ws, &got), 0);
+      ck_assert_msg(got == want, "level %d na=%zu nb=%zu sigma=%u: got %zu want %zu", levels[lv],
+                    na, nb, sigma, got, want);
+      ck_assert_int_eq(eng_edit_distance(&ub, &ua, ENG_SEQ_NO_MAX, ws, &got), 0);
+      ck_assert_msg(got == want, "u32 level %d na=%zu nb=%zu: got %zu want %zu", levels[lv], na,
+                    nb, got, want);
+      size_t ks[4] = {want ? want - 1 : 0, want, want + 1, want / 2};
+      for (int q = 0; q < 4; q++) {
+        size_t k = ks[q];
+        got = 777;
+        rc = eng_edit_distance(q % 2 ? &ua : &sa, q % 2 ? &ub : &sb, k, ws, &got);
+        if (want <= k)
+          ck_assert_msg(rc == 0 && got == want, "level %d na=%zu nb=%zu k=%zu: rc %d got %zu want %zu",
+                        levels[lv], na, nb, k, rc, got, want);
+        else
+          ck_assert_msg(rc == ENG_ECUTOFF && got == k + 1,
+                        "level %d na=%zu nb=%zu k=%zu: rc %d got %zu want %zu", levels[lv], na, nb,
+                        k, rc, got, want);
+      }
+      cases++;
+    }
+    ck_assert_uint_gt(cases, 100 / (size_t)sc);
+    /* A block deleted at one place and as many random symbols inserted further
+     * on: alignments leave the main diagonal by `shift` and come back, so narrow
+     * bands fail with an over-estimate and the wider passes must finish. */
+    static const size_t shifts[] = {20, 60, 63, 64, 65, 100, 130, 200};
+    for (size_t q = 0; q < sizeof shifts / sizeof shifts[0]; q++)
+      for (unsigned sg = 0; sg < 2; sg++) {
+        size_t na = 700 + 37 * q, sh = shifts[q], cut = 150, ins = 500, nb = 0;
+        unsigned sigma = sg ? 256 : 4;
+        for (size_t i = 0; i < na; i++)
+          a[i] = (uint32_t)(rnd() % sigma);
+        for (size_t i = 0; i < na; i++) {
+          if (i == ins)
+            for (size_t r = 0; r < sh; r++)
+              b[nb++] = (uint32_t)(rnd() % sigma);
+          if (i < cut || i >= cut + sh)
+            b[nb++] = a[i];
+        }
+        to_bytes(a, na, ab);
+        to_bytes(b, nb, bb);
+        size_t want = ref_lev(a, na, b, nb), got = 777;
+        eng_symbols sa = eng_symbols_u8(ab, na), sb = eng_symbols_u8(bb, nb);
+        ck_assert_int_eq(eng_edit_distance(&sa, &sb, ENG_SEQ_NO_MAX, ws, &got), 0);
+        ck_assert_msg(got == want, "shift level %d na=%zu nb=%zu sh=%zu: got %zu want %zu",
+                      levels[lv], na, nb, sh, got, want);
+        for (size_t k = want > 2 ? want - 2 : 0; k <= want + 2; k++) {
+          rc = eng_edit_distance(&sb, &sa, k, ws, &got);
+          ck_assert_msg(want <= k ? (rc == 0 && got == want) : (rc == ENG_ECUTOFF && got == k + 1),
+                        "shift level %d sh=%zu k=%zu: rc %d got %zu want %zu", levels[lv], sh, k,
+                        rc, got, want);
+        }
+      }
+  }
+  ck_assert_int_ge(tested, 1);
+  ck_assert_int_eq(eng_seq_ws_set_simd(ws, ENG_SEQ_SIMD_AUTO), 0);
+  free(a);
+  free(b);
+  free(ab);
+  free(bb);
+  eng_seq_ws_destroy(ws);
+}
+END_TEST
+
 /* Long strings take the banded path with several widening passes. */
 START_TEST(test_long)
 {
@@ -396,6 +531,7 @@ int main(void)
   tcase_add_test(tc, test_cigar);
   tcase_add_test(tc, test_long);
   tcase_add_test(tc, test_mixed_and_ws_reuse);
+  tcase_add_test(tc, test_simd_levels);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

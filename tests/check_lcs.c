@@ -179,6 +179,58 @@ START_TEST(test_long)
 }
 END_TEST
 
+/* Every instruction-set level this CPU offers (the scalar one always), forced
+ * through the workspace, on lengths around the 64-bit word and the 512-bit block
+ * edges, alphabets 2, 4 and 256, bytes and u32 symbols. */
+START_TEST(test_simd_levels)
+{
+  enum { CAP = 2200 };
+  static const size_t slens[] = {1,   63,  64,  65,  255, 256,  257,  300,  511,  512,
+                                 513, 700, 1000, 1023, 1024, 1025, 1100, 1537, 2100};
+  static const int levels[] = {ENG_SEQ_SIMD_SCALAR, ENG_SEQ_SIMD_AVX512};
+  size_t nsl = sizeof slens / sizeof slens[0];
+  eng_seq_ws *ws;
+  ck_assert_int_eq(eng_seq_ws_create(&ws), 0);
+  uint32_t *a = malloc(CAP * 4), *b = malloc(CAP * 4);
+  unsigned char *ab = malloc(CAP), *bb = malloc(CAP);
+  int sc = scale(), tested = 0;
+  for (size_t lv = 0; lv < 2; lv++) {
+    int rc = eng_seq_ws_set_simd(ws, levels[lv]);
+    if (rc == ENG_ENOSYS)
+      continue; /* this CPU lacks the level: the scalar one still runs */
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(eng_seq_ws_simd(ws), levels[lv]);
+    tested++;
+    for (int it = 0; it < 300 / sc; it++) {
+      size_t na = slens[rnd() % nsl], nb = slens[rnd() % nsl];
+      if (na > 1100 && nb > 1100 && it % 4)
+        nb = 300;
+      unsigned sigma = it % 3 == 0 ? 2 : it % 3 == 1 ? 4 : 256;
+      make_pair(a, na, b, nb, sigma, it % 2);
+      for (size_t i = 0; i < na; i++)
+        ab[i] = (unsigned char)a[i];
+      for (size_t j = 0; j < nb; j++)
+        bb[j] = (unsigned char)b[j];
+      size_t want = ref_lcs(a, na, b, nb), got = 4242;
+      eng_symbols sa = eng_symbols_u8(ab, na), sb = eng_symbols_u8(bb, nb);
+      eng_symbols ua = eng_symbols_u32(a, na), ub = eng_symbols_u32(b, nb);
+      ck_assert_int_eq(eng_lcs(&sa, &sb, ws, &got), 0);
+      ck_assert_msg(got == want, "level %d na=%zu nb=%zu sigma=%u: got %zu want %zu", levels[lv],
+                    na, nb, sigma, got, want);
+      ck_assert_int_eq(eng_lcs(&ub, &ua, ws, &got), 0);
+      ck_assert_msg(got == want, "u32 level %d na=%zu nb=%zu: got %zu want %zu", levels[lv], na,
+                    nb, got, want);
+    }
+  }
+  ck_assert_int_ge(tested, 1);
+  free(a);
+  free(b);
+  free(ab);
+  free(bb);
+  eng_seq_ws_destroy(ws);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("lcs");
@@ -189,6 +241,7 @@ int main(void)
   tcase_add_test(tc, test_many_short);
   tcase_add_test(tc, test_sequence);
   tcase_add_test(tc, test_long);
+  tcase_add_test(tc, test_simd_levels);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

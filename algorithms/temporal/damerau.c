@@ -49,7 +49,7 @@ static size_t osa_prep(const eng__seq_prep *pr, size_t k, uint64_t *vp, uint64_t
     return score;
   }
   for (size_t j = 0; j < n; j++) {
-    const uint64_t *eq = peq + (size_t)tid[j] * W;
+    const uint64_t *eq = peq + (size_t)tid[j] * pr->stride;
     unsigned char carry = 0;
     uint64_t hp_in = 1, hn_in = 0, tr_in = 0;
     for (size_t w = 0; w < W; w++) {

@@ -10,23 +10,37 @@
 
 #include "seq_internal.h"
 
-/* One column of Myers' algorithm for a pattern of at most 64 rows whose last row
- * is bit hb; global distance, so the top boundary always rises by one (Myers 1999,
- * Hyyro 2003 formulation). */
-#define LEV_WORD_STEP(EQ)                                  \
+/* One column of Myers' algorithm for a pattern of at most 64 rows; global
+ * distance, so the top boundary always rises by one (Myers 1999, in Hyyro's 2003
+ * formulation: D0 = ((Eq & VP) + VP) ^ VP | Eq | VN, HP = VN | ~(D0 | VP),
+ * HN = D0 & VP). Written for a short chain from vp to vp' (seven operations): with
+ * s = (Eq & VP) + VP, D0 | VP = s | VP | Eq | VN since (s ^ VP) | VP = s | VP, so
+ * ~HP = (s | VP | Eq) & ~VN needs no D0; the shifted ~HP gets a 0 at row 0 (the
+ * +1 of the top boundary). TRACK adds the delta at bit hb of the last row. */
+#define LEV_WORD_STEP(EQ, TRACK)                           \
   do {                                                     \
     uint64_t eq_ = (EQ);                                   \
-    uint64_t xv_ = eq_ | vn;                               \
-    uint64_t xh_ = (((eq_ & vp) + vp) ^ vp) | eq_;         \
-    uint64_t hp_ = vn | ~(xh_ | vp);                       \
-    uint64_t hn_ = vp & xh_;                               \
-    score += (hp_ & hb) != 0;                              \
-    score -= (hn_ & hb) != 0;                              \
-    hp_ = (hp_ << 1) | 1;                                  \
+    uint64_t s_ = (eq_ & vp) + vp;                         \
+    uint64_t d0_ = (s_ ^ vp) | eq_ | vn;                   \
+    uint64_t nhp_ = (s_ | vp | eq_) & ~vn;                 \
+    uint64_t hn_ = d0_ & vp;                               \
+    if (TRACK) {                                           \
+      score += (nhp_ & hb) == 0;                           \
+      score -= (hn_ & hb) != 0;                            \
+    }                                                      \
+    nhp_ <<= 1;                                            \
     hn_ <<= 1;                                             \
-    vp = hn_ | ~(xv_ | hp_);                               \
-    vn = hp_ & xv_;                                        \
+    vp = hn_ | (nhp_ & ~d0_);                              \
+    vn = d0_ & ~nhp_;                                      \
   } while (0)
+
+/* The last column's vertical deltas give the distance: D[m][n] = n + the +1s
+ * minus the -1s among the m rows, so no per-column bookkeeping is needed. */
+static inline size_t lev_word_final(uint64_t vp, uint64_t vn, size_t m, size_t n)
+{
+  uint64_t mask = m == 64 ? ~(uint64_t)0 : (((uint64_t)1 << m) - 1);
+  return n + (size_t)__builtin_popcountll(vp & mask) - (size_t)__builtin_popcountll(vn & mask);
+}
 
 /* Pattern p (1..64 bytes) against text t; returns the distance, or k + 1 as soon
  * as the last row proves it exceeds k (a cell of row m can fall by at most one per
@@ -34,6 +48,8 @@
 static size_t lev_word_u8(const unsigned char *p, size_t m, const unsigned char *t, size_t n,
                           size_t k)
 {
+  uint64_t vp = ~(uint64_t)0, vn = 0, hb = (uint64_t)1 << (m - 1);
+  size_t score = m;
 #if defined(__SSE2__)
   if (m <= 16) {
     /* Short patterns: one SSE2 byte compare gives the match mask directly, with no
@@ -42,15 +58,20 @@ static size_t lev_word_u8(const unsigned char *p, size_t m, const unsigned char 
     memcpy(buf, p, m);
     __m128i pat = _mm_loadu_si128((const __m128i *)buf);
     uint64_t live = ((uint64_t)1 << m) - 1; /* padding lanes never match */
-    uint64_t vp = ~(uint64_t)0, vn = 0, hb = (uint64_t)1 << (m - 1);
-    size_t score = m;
+#define LEV_SSE_EQ(c)                                                                     \
+  ((uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(pat, _mm_set1_epi8((char)(c)))) & live)
+    if (k >= n + m) {
+      for (size_t j = 0; j < n; j++)
+        LEV_WORD_STEP(LEV_SSE_EQ(t[j]), 0);
+      return lev_word_final(vp, vn, m, n);
+    }
     for (size_t j = 0; j < n; j++) {
-      LEV_WORD_STEP((uint64_t)(unsigned)_mm_movemask_epi8(
-                        _mm_cmpeq_epi8(pat, _mm_set1_epi8((char)t[j]))) & live);
+      LEV_WORD_STEP(LEV_SSE_EQ(t[j]), 1);
       if (score > k + (n - 1 - j))
         return k + 1;
     }
-    return score;
+#undef LEV_SSE_EQ
+    return score > k ? k + 1 : score;
   }
 #endif
   uint64_t peq[256];
@@ -61,28 +82,136 @@ static size_t lev_word_u8(const unsigned char *p, size_t m, const unsigned char 
     peq[p[i]] = 0;
   for (size_t i = 0; i < m; i++)
     peq[p[i]] |= (uint64_t)1 << i;
-  uint64_t vp = ~(uint64_t)0, vn = 0, hb = (uint64_t)1 << (m - 1);
-  size_t score = m;
   if (k >= n + m) {
     for (size_t j = 0; j < n; j++)
-      LEV_WORD_STEP(peq[t[j]]);
-    return score;
+      LEV_WORD_STEP(peq[t[j]], 0);
+    return lev_word_final(vp, vn, m, n);
   }
   for (size_t j = 0; j < n; j++) {
-    LEV_WORD_STEP(peq[t[j]]);
+    LEV_WORD_STEP(peq[t[j]], 1);
     if (score > k + (n - 1 - j))
       return k + 1;
   }
   return score > k ? k + 1 : score;
 }
 
+/* Byte patterns of 65..128 rows: two words held in registers and a table of the
+ * symbols that occur on the stack (only its used entries initialised), so a call
+ * builds no id map, no text-id array and touches no workspace. Same column step
+ * as LEV_WORD_STEP, written out for two words with the carry between them. */
+#define LEV_TWO_WORDS(E0, E1)                                                             \
+  do {                                                                                    \
+    uint64_t e0_ = (E0), e1_ = (E1);                                                      \
+    uint64_t s0_ = (e0_ & vp0) + vp0;                                                     \
+    uint64_t s1_ = (e1_ & vp1) + vp1 + (s0_ < vp0);                                       \
+    uint64_t d0_ = (s0_ ^ vp0) | e0_ | vn0, d1_ = (s1_ ^ vp1) | e1_ | vn1;                 \
+    uint64_t nh0_ = (s0_ | vp0 | e0_) & ~vn0, hn0_ = d0_ & vp0;                           \
+    uint64_t nh1_ = (s1_ | vp1 | e1_) & ~vn1, hn1_ = d1_ & vp1;                           \
+    if (check)                                                                            \
+      score += (size_t)(((nh1_ >> hbit) & 1) ^ 1) - (size_t)((hn1_ >> hbit) & 1);         \
+    nh1_ = (nh1_ << 1) | (nh0_ >> 63);                                                    \
+    hn1_ = (hn1_ << 1) | (hn0_ >> 63);                                                    \
+    nh0_ <<= 1;                                                                           \
+    hn0_ <<= 1;                                                                           \
+    vp0 = hn0_ | (nh0_ & ~d0_);                                                           \
+    vn0 = d0_ & ~nh0_;                                                                    \
+    vp1 = hn1_ | (nh1_ & ~d1_);                                                           \
+    vn1 = d1_ & ~nh1_;                                                                    \
+  } while (0)
+
+/* The distance from the last column of a two-word run (see lev_word_final). */
+static inline size_t lev_two_final(uint64_t vp0, uint64_t vn0, uint64_t vp1, uint64_t vn1,
+                                   size_t m, size_t n)
+{
+  uint64_t mask = m == 128 ? ~(uint64_t)0 : (((uint64_t)1 << (m - 64)) - 1);
+  return n + (size_t)__builtin_popcountll(vp0) - (size_t)__builtin_popcountll(vn0) +
+         (size_t)__builtin_popcountll(vp1 & mask) - (size_t)__builtin_popcountll(vn1 & mask);
+}
+
+static size_t lev_word2_u8(const unsigned char *p, size_t m, const unsigned char *t, size_t n,
+                           size_t k)
+{
+  uint64_t peq[256][2];
+  for (size_t j = 0; j < n; j++)
+    peq[t[j]][0] = peq[t[j]][1] = 0;
+  for (size_t i = 0; i < m; i++)
+    peq[p[i]][0] = peq[p[i]][1] = 0;
+  for (size_t i = 0; i < m; i++)
+    peq[p[i]][i / 64] |= (uint64_t)1 << (i % 64);
+  uint64_t vp0 = ~(uint64_t)0, vn0 = 0, vp1 = ~(uint64_t)0, vn1 = 0;
+  unsigned hbit = (unsigned)(m - 65);
+  size_t score = m;
+  int check = k < n + m;
+  for (size_t j = 0; j < n; j++) {
+    LEV_TWO_WORDS(peq[t[j]][0], peq[t[j]][1]);
+    if (check && score > k + (n - 1 - j))
+      return k + 1;
+  }
+  if (!check)
+    return lev_two_final(vp0, vn0, vp1, vn1, m, n);
+  return score > k ? k + 1 : score;
+}
+
+#if ENG__SEQ_HAVE_AVX512
+/* Byte patterns of 1..128 rows with AVX-512BW: one 64-byte compare per pattern
+ * word gives the match mask of a text byte directly, so there is no table to
+ * build at all (that set-up is most of the cost at these lengths). The pattern is
+ * loaded with masked loads (nothing read past its end); lanes past m are cut by
+ * `live`, since a zero padding byte would match a zero text byte. */
+ENG__SEQ_AVX512 static size_t lev_short512(const unsigned char *p, size_t m,
+                                           const unsigned char *t, size_t n, size_t k)
+{
+  size_t m0 = m < 64 ? m : 64, m1 = m - m0;
+  uint64_t live0 = m0 == 64 ? ~(uint64_t)0 : (((uint64_t)1 << m0) - 1);
+  uint64_t live1 = m1 == 64 ? ~(uint64_t)0 : (((uint64_t)1 << m1) - 1);
+  __m512i pat0 = _mm512_maskz_loadu_epi8(_cvtu64_mask64(live0), p);
+  int check = k < n + m;
+  size_t score = m;
+#define LEV_EQ512(PAT, LIVE, C)                                                           \
+  (_cvtmask64_u64(_mm512_cmpeq_epi8_mask((PAT), _mm512_set1_epi8((char)(C)))) & (LIVE))
+  if (m1 == 0) {
+    uint64_t vp = ~(uint64_t)0, vn = 0, hb = (uint64_t)1 << (m - 1);
+    if (!check) {
+      for (size_t j = 0; j < n; j++)
+        LEV_WORD_STEP(LEV_EQ512(pat0, live0, t[j]), 0);
+      return lev_word_final(vp, vn, m, n);
+    }
+    for (size_t j = 0; j < n; j++) {
+      LEV_WORD_STEP(LEV_EQ512(pat0, live0, t[j]), 1);
+      if (score > k + (n - 1 - j))
+        return k + 1;
+    }
+    return score > k ? k + 1 : score;
+  }
+  __m512i pat1 = _mm512_maskz_loadu_epi8(_cvtu64_mask64(live1), p + 64);
+  uint64_t vp0 = ~(uint64_t)0, vn0 = 0, vp1 = ~(uint64_t)0, vn1 = 0;
+  unsigned hbit = (unsigned)(m - 65);
+  for (size_t j = 0; j < n; j++) {
+    __m512i c = _mm512_set1_epi8((char)t[j]);
+    LEV_TWO_WORDS(_cvtmask64_u64(_mm512_cmpeq_epi8_mask(pat0, c)),
+                  _cvtmask64_u64(_mm512_cmpeq_epi8_mask(pat1, c)) & live1);
+    if (check && score > k + (n - 1 - j))
+      return k + 1;
+  }
+#undef LEV_EQ512
+  if (!check)
+    return lev_two_final(vp0, vn0, vp1, vn1, m, n);
+  return score > k ? k + 1 : score;
+}
+#endif
+
 static size_t lev_word_ids(const uint64_t *peq, size_t m, const uint32_t *tid, size_t n,
                            size_t k)
 {
   uint64_t vp = ~(uint64_t)0, vn = 0, hb = (uint64_t)1 << (m - 1);
   size_t score = m;
+  if (k >= n + m) {
+    for (size_t j = 0; j < n; j++)
+      LEV_WORD_STEP(peq[tid[j]], 0);
+    return lev_word_final(vp, vn, m, n);
+  }
   for (size_t j = 0; j < n; j++) {
-    LEV_WORD_STEP(peq[tid[j]]);
+    LEV_WORD_STEP(peq[tid[j]], 1);
     if (score > k + (n - 1 - j))
       return k + 1;
   }
@@ -141,7 +270,7 @@ static inline __attribute__((always_inline)) size_t lev_fixed(const eng__seq_pre
   }
   size_t score = m;
   for (size_t j = 0; j < n; j++) {
-    const uint64_t *eq = peq + (size_t)tid[j] * W;
+    const uint64_t *eq = peq + (size_t)tid[j] * pr->stride;
     unsigned char carry = 0;
     uint64_t hp_in = 1, hn_in = 0;
     for (size_t w = 0; w < W; w++) {
@@ -173,7 +302,7 @@ static inline __attribute__((always_inline)) size_t lev_fixed(const eng__seq_pre
  * k >= n + m means no band. vp/vn: W words of scratch. */
 static size_t lev_band(const eng__seq_prep *pr, size_t k, uint64_t *vp, uint64_t *vn)
 {
-  size_t m = pr->m, n = pr->n, W = pr->W;
+  size_t m = pr->m, n = pr->n, W = pr->W, S = pr->stride;
   const uint64_t *peq = pr->peq;
   const uint32_t *tid = pr->tid;
   size_t lastb = W - 1;
@@ -191,7 +320,7 @@ static size_t lev_band(const eng__seq_prep *pr, size_t k, uint64_t *vp, uint64_t
     }
     size_t score = m;
     for (size_t j = 0; j < n; j++)
-      score += lev_column(peq + (size_t)tid[j] * W, vp, vn, 0, lastb, lastbit);
+      score += lev_column(peq + (size_t)tid[j] * S, vp, vn, 0, lastb, lastbit);
     return score;
   }
   ptrdiff_t d = (ptrdiff_t)(n - m), kk = (ptrdiff_t)k;
@@ -222,10 +351,301 @@ static size_t lev_band(const eng__seq_prep *pr, size_t k, uint64_t *vp, uint64_t
     }
     if (nfb > fb)
       fb = nfb;
-    const uint64_t *eq = peq + (size_t)tid[j - 1] * W;
+    const uint64_t *eq = peq + (size_t)tid[j - 1] * S;
     score += lev_column(eq, vp, vn, fb, lb, lb == lastb ? lastbit : 63);
   }
   return score;
+}
+
+/* Distance between the first 64 pattern rows and the first 64 text symbols (both
+ * exist when W >= 2): a 64-column probe, about a hundred nanoseconds, that tells
+ * related strings from unrelated ones before choosing a narrow band that would
+ * only fail on the latter. It steers the choice of passes, never the result. */
+static size_t lev_probe(const eng__seq_prep *pr)
+{
+  uint64_t vp = ~(uint64_t)0, vn = 0, hb = 0;
+  size_t score = 0; /* LEV_WORD_STEP names hb and score even when not tracking */
+  (void)hb;
+  (void)score;
+  for (size_t j = 0; j < 64; j++)
+    LEV_WORD_STEP(pr->peq[(size_t)pr->tid[j] * pr->stride], 0);
+  return lev_word_final(vp, vn, 64, 64);
+}
+
+/* Narrow bands (k <= LEV_WIN_K, so the band is at most LEV_WIN_K + 1 rows tall):
+ * the band of lev_band always fits a window of three consecutive words starting
+ * at the word of its top row, so the window lives in registers and slides down
+ * one word at a time (at most once per column, as the top row moves down by one
+ * per column); it never starts past word W - 3. Words entering at the bottom take
+ * "one more than the row above", like lev_band; extra rows the window computes
+ * beyond the band are over-estimates too. score follows the window's bottom row
+ * (row m once the window holds the last word). Needs W >= 3. */
+#define LEV_WIN_K 128
+
+static inline __attribute__((always_inline)) size_t lev_band3_body(const eng__seq_prep *pr,
+                                                                  size_t k)
+{
+  size_t m = pr->m, n = pr->n, W = pr->W, S = pr->stride;
+  const uint64_t *peq = pr->peq;
+  const uint32_t *tid = pr->tid;
+  ptrdiff_t d = (ptrdiff_t)(n - m), kk = (ptrdiff_t)k;
+  ptrdiff_t dmin = -((kk + d) / 2);
+  uint64_t vp0 = ~(uint64_t)0, vp1 = ~(uint64_t)0, vp2 = ~(uint64_t)0, vn0 = 0, vn1 = 0, vn2 = 0;
+  size_t f = 0;
+  size_t bottom = W == 3 ? m : 192;
+  unsigned obit = W == 3 ? (unsigned)((m - 1) % 64) : 63;
+  size_t score = bottom;
+  /* The window moves at column jnext, when the band's top row j + dmin passes
+   * row 64 * (f + 1) + 1, and stops at word W - 3. */
+  ptrdiff_t jnext = 65 - dmin;
+  for (size_t j = 1; j <= n; j++) {
+    if ((ptrdiff_t)j >= jnext && f < W - 3) {
+      f++;
+      jnext += 64;
+      vp0 = vp1;
+      vn0 = vn1;
+      vp1 = vp2;
+      vn1 = vn2;
+      vp2 = ~(uint64_t)0;
+      vn2 = 0;
+      size_t nb = f + 3 == W ? m : 64 * (f + 3);
+      score += nb - bottom;
+      bottom = nb;
+      obit = f + 3 == W ? (unsigned)((m - 1) % 64) : 63;
+    }
+    const uint64_t *eq = peq + (size_t)tid[j - 1] * S + f;
+    uint64_t e0 = eq[0], e1 = eq[1], e2 = eq[2];
+    /* Carries by comparison: shorter here than the flag round trips of
+     * eng__add_carry between the interleaved word operations. */
+    uint64_t s0 = (e0 & vp0) + vp0;
+    uint64_t c0 = s0 < vp0;
+    uint64_t s1 = (e1 & vp1) + vp1;
+    uint64_t c1 = s1 < vp1;
+    s1 += c0;
+    c1 |= s1 < c0;
+    uint64_t s2 = (e2 & vp2) + vp2 + c1;
+    /* The LEV_WORD_STEP form on ~HP, with the deltas shifted across words. */
+    uint64_t d0 = (s0 ^ vp0) | e0 | vn0, d1 = (s1 ^ vp1) | e1 | vn1, d2 = (s2 ^ vp2) | e2 | vn2;
+    uint64_t nh0 = (s0 | vp0 | e0) & ~vn0, hn0 = d0 & vp0;
+    uint64_t nh1 = (s1 | vp1 | e1) & ~vn1, hn1 = d1 & vp1;
+    uint64_t nh2 = (s2 | vp2 | e2) & ~vn2, hn2 = d2 & vp2;
+    score += (size_t)(((nh2 >> obit) & 1) ^ 1) - (size_t)((hn2 >> obit) & 1);
+    nh2 = (nh2 << 1) | (nh1 >> 63);
+    hn2 = (hn2 << 1) | (hn1 >> 63);
+    nh1 = (nh1 << 1) | (nh0 >> 63);
+    hn1 = (hn1 << 1) | (hn0 >> 63);
+    nh0 <<= 1;
+    hn0 <<= 1;
+    vp0 = hn0 | (nh0 & ~d0);
+    vn0 = d0 & ~nh0;
+    vp1 = hn1 | (nh1 & ~d1);
+    vn1 = d1 & ~nh1;
+    vp2 = hn2 | (nh2 & ~d2);
+    vn2 = d2 & ~nh2;
+  }
+  return score;
+}
+
+static size_t lev_band3_scalar(const eng__seq_prep *pr, size_t k)
+{
+  return lev_band3_body(pr, k);
+}
+
+#if ENG__SEQ_HAVE_AVX512
+/* The same code built for the CPUs that run the 512-bit kernels: the compiler
+ * may use BMI's and-not, which shortens every column's chain. */
+ENG__SEQ_AVX512 static size_t lev_band3_bmi(const eng__seq_prep *pr, size_t k)
+{
+  return lev_band3_body(pr, k);
+}
+#endif
+
+static size_t lev_band3(const eng__seq_prep *pr, size_t k, int simd)
+{
+#if ENG__SEQ_HAVE_AVX512
+  if (simd == ENG_SEQ_SIMD_AVX512)
+    return lev_band3_bmi(pr, k);
+#endif
+  (void)simd;
+  return lev_band3_scalar(pr, k);
+}
+
+#if ENG__SEQ_HAVE_AVX512
+/* lev_column over 512-row blocks [fb, lb] (eight words each): the same Hyyro
+ * (2003) column step on one 512-bit integer per block. The addition carries with
+ * eng__add512_carry; the horizontal deltas move up one row with a lane rotate
+ * (valignq) and a double shift (vpshldq) that brings in bit 63 of the lane below,
+ * so no word waits for its neighbour's shifted output. outm selects the row whose
+ * horizontal delta is returned, in block lb. vp & vn == 0 always, which lets the
+ * four-input formulas collapse to three-input vpternlogq operations. */
+ENG__SEQ_AVX512 static inline int lev_column512(const uint64_t *eq, uint64_t *vp, uint64_t *vn,
+                                                size_t fb, size_t lb, __m512i outm)
+{
+  enum { A = ENG__TL_A, B = ENG__TL_B, C = ENG__TL_C };
+  /* Lane 7, bit 63 set: the +1 entering the top row of block fb. */
+  __m512i hprev = _mm512_maskz_set1_epi64(0x80, (long long)((uint64_t)1 << 63));
+  __m512i nprev = _mm512_setzero_si512();
+  unsigned carry = 0;
+  int delta = 0;
+  for (size_t b = fb; b <= lb; b++) {
+    __m512i e = _mm512_load_si512(eq + 8 * b), p = _mm512_load_si512(vp + 8 * b),
+            mm = _mm512_load_si512(vn + 8 * b);
+    __m512i sum = _mm512_add_epi64(_mm512_and_si512(e, p), p);
+    /* carry out of each lane: p & (e | ~sum) */
+    sum = eng__add512_carry(sum, p, &carry);
+    /* d0 = (sum ^ p) | e | mm; hp = mm | ~(d0 | p); hn = d0 & p. */
+    __m512i d0 = _mm512_ternarylogic_epi64(sum, p, _mm512_or_si512(e, mm), ((A ^ B) | C) & 0xFF);
+    __m512i hp = _mm512_ternarylogic_epi64(mm, sum, _mm512_or_si512(e, p), (A | ~(B | C)) & 0xFF);
+    __m512i hn = _mm512_ternarylogic_epi64(sum, p, e, (((A ^ B) | C) & B) & 0xFF);
+    if (b == lb)
+      delta = (_mm512_test_epi64_mask(hp, outm) != 0) - (_mm512_test_epi64_mask(hn, outm) != 0);
+    __m512i hp2 = _mm512_shldi_epi64(hp, _mm512_alignr_epi64(hp, hprev, 7), 1);
+    __m512i hn2 = _mm512_shldi_epi64(hn, _mm512_alignr_epi64(hn, nprev, 7), 1);
+    hprev = hp;
+    nprev = hn;
+    /* vp' = hn2 | ~(d0 | hp2); vn' = hp2 & d0. */
+    _mm512_store_si512(vp + 8 * b, _mm512_ternarylogic_epi64(hn2, d0, hp2, (A | ~(B | C)) & 0xFF));
+    _mm512_store_si512(vn + 8 * b, _mm512_and_si512(hp2, d0));
+  }
+  return delta;
+}
+
+/* The full matrix for patterns of 1..4 blocks: a column's latency is the bound
+ * there, so the column stays in registers (NB a compile-time constant), carries
+ * stay in mask registers, and the distance comes from the last column (see
+ * lev_word_final) instead of a per-column delta. */
+ENG__SEQ_AVX512 static inline __attribute__((always_inline)) size_t
+lev_fixed512(const eng__seq_prep *pr, uint64_t *vpo, uint64_t *vno, const size_t NB)
+{
+  enum { A = ENG__TL_A, B = ENG__TL_B, C = ENG__TL_C };
+  size_t S = pr->stride, m = pr->m, n = pr->n;
+  const uint64_t *peq = pr->peq;
+  const uint32_t *tid = pr->tid;
+  const __m512i top = _mm512_maskz_set1_epi64(0x80, (long long)((uint64_t)1 << 63));
+  __m512i vp[4], vn[4];
+  for (size_t b = 0; b < NB; b++) {
+    vp[b] = _mm512_set1_epi64(-1);
+    vn[b] = _mm512_setzero_si512();
+  }
+  for (size_t j = 0; j < n; j++) {
+    const uint64_t *eq = peq + (size_t)tid[j] * S;
+    __m512i hprev = top, nprev = _mm512_setzero_si512();
+    __mmask16 carry = 0;
+    for (size_t b = 0; b < NB; b++) {
+      __m512i e = _mm512_load_si512(eq + 8 * b), p = vp[b], mm = vn[b];
+      __m512i sum = eng__add512_kcarry(_mm512_add_epi64(_mm512_and_si512(e, p), p), p, &carry);
+      __m512i d0 = _mm512_ternarylogic_epi64(sum, p, _mm512_or_si512(e, mm), ((A ^ B) | C) & 0xFF);
+      __m512i hp = _mm512_ternarylogic_epi64(mm, sum, _mm512_or_si512(e, p), (A | ~(B | C)) & 0xFF);
+      __m512i hn = _mm512_ternarylogic_epi64(sum, p, e, (((A ^ B) | C) & B) & 0xFF);
+      __m512i hp2 = _mm512_shldi_epi64(hp, _mm512_alignr_epi64(hp, hprev, 7), 1);
+      __m512i hn2 = _mm512_shldi_epi64(hn, _mm512_alignr_epi64(hn, nprev, 7), 1);
+      hprev = hp;
+      nprev = hn;
+      vp[b] = _mm512_ternarylogic_epi64(hn2, d0, hp2, (A | ~(B | C)) & 0xFF);
+      vn[b] = _mm512_and_si512(hp2, d0);
+    }
+  }
+  for (size_t b = 0; b < NB; b++) {
+    _mm512_store_si512(vpo + 8 * b, vp[b]);
+    _mm512_store_si512(vno + 8 * b, vn[b]);
+  }
+  size_t W = pr->W, plus = 0, minus = 0;
+  for (size_t w = 0; w + 1 < W; w++) {
+    plus += (size_t)__builtin_popcountll(vpo[w]);
+    minus += (size_t)__builtin_popcountll(vno[w]);
+  }
+  size_t r = m - 64 * (W - 1);
+  uint64_t mask = r == 64 ? ~(uint64_t)0 : (((uint64_t)1 << r) - 1);
+  plus += (size_t)__builtin_popcountll(vpo[W - 1] & mask);
+  minus += (size_t)__builtin_popcountll(vno[W - 1] & mask);
+  return n + plus - minus;
+}
+
+/* The single-bit mask of pattern row r (0-based) within its 512-row block. */
+ENG__SEQ_AVX512 static inline __m512i row_mask512(size_t r)
+{
+  r %= 512;
+  return _mm512_maskz_set1_epi64((__mmask8)(1u << (r / 64)), (long long)((uint64_t)1 << (r % 64)));
+}
+
+/* lev_band with 512-row blocks instead of words: the same band (Ukkonen 1985),
+ * rounded out to whole blocks, which only adds over-estimated cells. */
+ENG__SEQ_AVX512 static size_t lev_band512(const eng__seq_prep *pr, size_t k, uint64_t *vp,
+                                          uint64_t *vn)
+{
+  size_t m = pr->m, n = pr->n, S = pr->stride, lastb = S / 8 - 1;
+  const uint64_t *peq = pr->peq;
+  const uint32_t *tid = pr->tid;
+  __m512i outlast = row_mask512(m - 1), outmid = row_mask512(511);
+  if (k >= n + m) {
+    switch (lastb) {
+    case 0:
+      return lev_fixed512(pr, vp, vn, 1);
+    case 1:
+      return lev_fixed512(pr, vp, vn, 2);
+    case 2:
+      return lev_fixed512(pr, vp, vn, 3);
+    case 3:
+      return lev_fixed512(pr, vp, vn, 4);
+    default:
+      break;
+    }
+    for (size_t w = 0; w < S; w++) {
+      vp[w] = ~(uint64_t)0;
+      vn[w] = 0;
+    }
+    size_t score = m;
+    for (size_t j = 0; j < n; j++)
+      score += lev_column512(peq + (size_t)tid[j] * S, vp, vn, 0, lastb, outlast);
+    return score;
+  }
+  ptrdiff_t d = (ptrdiff_t)(n - m), kk = (ptrdiff_t)k;
+  ptrdiff_t dmin = -((kk + d) / 2), dmax = (kk - d) / 2;
+  size_t fb = 0, lb;
+  ptrdiff_t bot = 1 + dmax;
+  if (bot > (ptrdiff_t)m)
+    bot = (ptrdiff_t)m;
+  lb = (size_t)(bot - 1) / 512;
+  for (size_t w = 0; w < 8 * (lb + 1); w++) {
+    vp[w] = ~(uint64_t)0;
+    vn[w] = 0;
+  }
+  size_t score = lb == lastb ? m : 512 * (lb + 1);
+  for (size_t j = 1; j <= n; j++) {
+    ptrdiff_t top = (ptrdiff_t)j + dmin;
+    bot = (ptrdiff_t)j + dmax;
+    if (bot > (ptrdiff_t)m)
+      bot = (ptrdiff_t)m;
+    if (top < 1)
+      top = 1;
+    size_t nlb = (size_t)(bot - 1) / 512, nfb = (size_t)(top - 1) / 512;
+    while (lb < nlb) {
+      lb++;
+      for (size_t w = 8 * lb; w < 8 * lb + 8; w++) {
+        vp[w] = ~(uint64_t)0;
+        vn[w] = 0;
+      }
+      score += (lb == lastb ? m : 512 * (lb + 1)) - 512 * lb;
+    }
+    if (nfb > fb)
+      fb = nfb;
+    const uint64_t *eq = peq + (size_t)tid[j - 1] * S;
+    score += lev_column512(eq, vp, vn, fb, lb, lb == lastb ? outlast : outmid);
+  }
+  return score;
+}
+#endif
+
+/* The banded pass at the instruction-set level chosen for this call. */
+static size_t lev_pass(const eng__seq_prep *pr, size_t k, uint64_t *vp, uint64_t *vn, int wide)
+{
+#if ENG__SEQ_HAVE_AVX512
+  if (wide)
+    return lev_band512(pr, k, vp, vn);
+#else
+  (void)wide;
+#endif
+  return lev_band(pr, k, vp, vn);
 }
 
 /* Distance of two non-empty sequences, pattern p no longer than text t. */
@@ -237,15 +657,22 @@ static int lev_run(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t, s
     *dist = k + 1;
     return ENG_ECUTOFF;
   }
-  if (m <= 64 && p->type == ENG_SYM_U8 && t->type == ENG_SYM_U8) {
-    size_t r = lev_word_u8(p->data, m, t->data, n, k);
+  if (m <= 128 && p->type == ENG_SYM_U8 && t->type == ENG_SYM_U8) {
+    size_t r;
+#if ENG__SEQ_HAVE_AVX512
+    if (eng__seq_simd(ws) == ENG_SEQ_SIMD_AVX512)
+      r = lev_short512(p->data, m, t->data, n, k);
+    else
+#endif
+      r = m <= 64 ? lev_word_u8(p->data, m, t->data, n, k)
+                  : lev_word2_u8(p->data, m, t->data, n, k);
     *dist = r;
     return r > k ? ENG_ECUTOFF : 0;
   }
   eng__seq_prep pr;
   void *extra;
-  size_t W = (m + 63) / 64;
-  int rc = eng__seq_prepare(ws, p, t, 2 * W * 8, &pr, &extra);
+  size_t W = (m + 63) / 64, S = eng__seq_stride(W);
+  int rc = eng__seq_prepare(ws, p, t, 2 * S * 8, &pr, &extra);
   if (rc)
     return rc;
   if (m <= 64) {
@@ -253,11 +680,19 @@ static int lev_run(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t, s
     *dist = r;
     return r > k ? ENG_ECUTOFF : 0;
   }
-  uint64_t *vp = extra, *vn = vp + W;
+  uint64_t *vp = extra, *vn = vp + S;
   size_t full = n + m;
+  int simd = eng__seq_simd(ws);
+  int wide = W > ENG__SEQ_AVX512_MIN_WORDS && simd == ENG_SEQ_SIMD_AVX512;
+  if (k <= LEV_WIN_K && W >= 3) {
+    /* A small threshold: the three-word window decides in one pass. */
+    size_t r = lev_band3(&pr, k, simd);
+    *dist = r > k ? k + 1 : r;
+    return r > k ? ENG_ECUTOFF : 0;
+  }
   if (k < full) {
     /* A threshold: one banded pass decides. */
-    size_t r = lev_band(&pr, k, vp, vn);
+    size_t r = lev_pass(&pr, k, vp, vn, wide);
     *dist = r > k ? k + 1 : r;
     return r > k ? ENG_ECUTOFF : 0;
   }
@@ -265,19 +700,27 @@ static int lev_run(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t, s
    * pass still returns an upper bound r on the distance, so a second pass with
    * k = r is always exact; when r's band would cover half the pattern anyway, the
    * full matrix is cheaper. At most two passes beyond the narrow one. */
-  size_t d = n - m, kk = d + 64;
-  if (2 * (kk - d) < m) {
-    size_t r = lev_band(&pr, kk, vp, vn);
-    if (r <= kk) {
+  size_t d = n - m;
+  size_t r = full;
+  if (d < LEV_WIN_K / 2 && W >= 6 && lev_probe(&pr) <= 24) {
+    r = lev_band3(&pr, LEV_WIN_K, simd);
+    if (r <= LEV_WIN_K) {
       *dist = r;
       return 0;
     }
-    if (2 * (r - d) < m) {
-      *dist = lev_band(&pr, r, vp, vn);
+  }
+  if (r == full && !wide && 2 * 64 < m) {
+    r = lev_pass(&pr, d + 64, vp, vn, wide);
+    if (r <= d + 64) {
+      *dist = r;
       return 0;
     }
   }
-  *dist = lev_band(&pr, full, vp, vn);
+  if (2 * (r - d) < m) {
+    *dist = lev_pass(&pr, r, vp, vn, wide);
+    return 0;
+  }
+  *dist = lev_pass(&pr, full, vp, vn, wide);
   return 0;
 }
 
@@ -294,7 +737,7 @@ static int lev_symbols(const eng_symbols *a, const eng_symbols *b, size_t k, eng
     *dist = t->n > k ? k + 1 : t->n;
     return t->n > k ? ENG_ECUTOFF : 0;
   }
-  if (ws || (p->n <= 64 && p->type == ENG_SYM_U8 && t->type == ENG_SYM_U8))
+  if (ws || (p->n <= 128 && p->type == ENG_SYM_U8 && t->type == ENG_SYM_U8))
     return lev_run(ws, p, t, k, dist);
   ENG__SEQ_WS_STACK(tmp);
   int rc = lev_run(&tmp, p, t, k, dist);

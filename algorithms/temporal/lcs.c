@@ -58,7 +58,7 @@ static inline __attribute__((always_inline)) void lcs_fixed(const eng__seq_prep 
   for (size_t w = 0; w < W; w++)
     v[w] = ~(uint64_t)0;
   for (size_t j = 0; j < pr->n; j++) {
-    const uint64_t *eq = peq + (size_t)tid[j] * W;
+    const uint64_t *eq = peq + (size_t)tid[j] * pr->stride;
     unsigned char carry = 0;
     for (size_t w = 0; w < W; w++) {
       uint64_t x = v[w], u = x & eq[w];
@@ -69,11 +69,89 @@ static inline __attribute__((always_inline)) void lcs_fixed(const eng__seq_prep 
     out[w] = v[w];
 }
 
-static size_t lcs_prep(const eng__seq_prep *pr, uint64_t *v)
+#if ENG__SEQ_HAVE_AVX512
+/* The Allison-Dix / Hyyro column over 512-row blocks: V + (V & M) as one
+ * 512-bit integer per block, V & ~M folded into the final vpternlogq. Rows past
+ * m - 1 have no match bits and stay all ones. Columns of many blocks issue as
+ * fast as they can (eng__add512_carry); see lcs_fixed512 for few blocks. */
+ENG__SEQ_AVX512 static void lcs_run512(const eng__seq_prep *pr, uint64_t *v)
+{
+  size_t S = pr->stride, nb = S / 8;
+  const uint64_t *peq = pr->peq;
+  const uint32_t *tid = pr->tid;
+  for (size_t w = 0; w < S; w++)
+    v[w] = ~(uint64_t)0;
+  for (size_t j = 0; j < pr->n; j++) {
+    const uint64_t *eq = peq + (size_t)tid[j] * S;
+    unsigned carry = 0;
+    for (size_t b = 0; b < nb; b++) {
+      __m512i x = _mm512_load_si512(v + 8 * b), e = _mm512_load_si512(eq + 8 * b);
+      __m512i sum = eng__add512_carry(_mm512_add_epi64(x, _mm512_and_si512(x, e)), x, &carry);
+      /* sum | (x & ~e) */
+      _mm512_store_si512(v + 8 * b, _mm512_ternarylogic_epi64(
+                                        sum, x, e, (ENG__TL_A | (ENG__TL_B & ~ENG__TL_C)) & 0xFF));
+    }
+  }
+}
+
+/* Columns of 1..4 blocks: a column's latency is the bound, so the column stays in
+ * registers (NB a compile-time constant) and the carries in mask registers. */
+ENG__SEQ_AVX512 static inline __attribute__((always_inline)) void
+lcs_fixed512(const eng__seq_prep *pr, uint64_t *out, const size_t NB)
+{
+  size_t S = pr->stride;
+  const uint64_t *peq = pr->peq;
+  const uint32_t *tid = pr->tid;
+  __m512i v[4];
+  for (size_t b = 0; b < NB; b++)
+    v[b] = _mm512_set1_epi64(-1);
+  for (size_t j = 0; j < pr->n; j++) {
+    const uint64_t *eq = peq + (size_t)tid[j] * S;
+    __mmask16 carry = 0;
+    for (size_t b = 0; b < NB; b++) {
+      __m512i x = v[b], e = _mm512_load_si512(eq + 8 * b);
+      __m512i sum = eng__add512_kcarry(_mm512_add_epi64(x, _mm512_and_si512(x, e)), x, &carry);
+      v[b] = _mm512_ternarylogic_epi64(sum, x, e, (ENG__TL_A | (ENG__TL_B & ~ENG__TL_C)) & 0xFF);
+    }
+  }
+  for (size_t b = 0; b < NB; b++)
+    _mm512_store_si512(out + 8 * b, v[b]);
+}
+
+ENG__SEQ_AVX512 static void lcs_wide(const eng__seq_prep *pr, uint64_t *v)
+{
+  switch (pr->stride / 8) {
+  case 1:
+    lcs_fixed512(pr, v, 1);
+    break;
+  case 2:
+    lcs_fixed512(pr, v, 2);
+    break;
+  case 3:
+    lcs_fixed512(pr, v, 3);
+    break;
+  case 4:
+    lcs_fixed512(pr, v, 4);
+    break;
+  default:
+    lcs_run512(pr, v);
+    break;
+  }
+}
+#endif
+
+static size_t lcs_prep(const eng__seq_prep *pr, uint64_t *v, int wide)
 {
   size_t W = pr->W, n = pr->n, m = pr->m;
   const uint64_t *peq = pr->peq;
   const uint32_t *tid = pr->tid;
+#if ENG__SEQ_HAVE_AVX512
+  if (wide)
+    lcs_wide(pr, v);
+  else
+#else
+  (void)wide;
+#endif
   if (W == 1) {
     uint64_t x = ~(uint64_t)0;
     for (size_t j = 0; j < n; j++) {
@@ -91,7 +169,7 @@ static size_t lcs_prep(const eng__seq_prep *pr, uint64_t *v)
     for (size_t w = 0; w < W; w++)
       v[w] = ~(uint64_t)0;
     for (size_t j = 0; j < n; j++) {
-      const uint64_t *eq = peq + (size_t)tid[j] * W;
+      const uint64_t *eq = peq + (size_t)tid[j] * pr->stride;
       unsigned char carry = 0;
       for (size_t w = 0; w < W; w++) {
         uint64_t x = v[w], u = x & eq[w];
@@ -112,11 +190,12 @@ static int lcs_run(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t, s
 {
   eng__seq_prep pr;
   void *extra;
-  size_t W = (p->n + 63) / 64;
-  int rc = eng__seq_prepare(ws, p, t, W * 8, &pr, &extra);
+  size_t W = (p->n + 63) / 64, S = eng__seq_stride(W);
+  int rc = eng__seq_prepare(ws, p, t, S * 8, &pr, &extra);
   if (rc)
     return rc;
-  *len = lcs_prep(&pr, extra);
+  *len = lcs_prep(&pr, extra,
+                  W > ENG__SEQ_AVX512_MIN_WORDS && eng__seq_simd(ws) == ENG_SEQ_SIMD_AVX512);
   return 0;
 }
 

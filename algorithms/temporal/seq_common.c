@@ -21,7 +21,47 @@ ENG_EXTERN int eng_seq_ws_create(eng_seq_ws **ws)
   if (!ws)
     return ENG_EINVAL;
   *ws = calloc(1, sizeof **ws);
-  return *ws ? 0 : ENG_ENOMEM;
+  if (!*ws)
+    return ENG_ENOMEM;
+  (*ws)->simd = ENG_SEQ_SIMD_AUTO;
+  return 0;
+}
+
+/* What the CPU running us offers (every extension the 512-bit kernels use). */
+static int cpu_simd(void)
+{
+#if ENG__SEQ_HAVE_AVX512
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("popcnt") &&
+      __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2"))
+    return ENG_SEQ_SIMD_AVX512;
+#endif
+  return ENG_SEQ_SIMD_SCALAR;
+}
+
+int eng__seq_simd(const eng_seq_ws *ws)
+{
+  int cpu = cpu_simd();
+  if (ws && ws->simd != ENG_SEQ_SIMD_AUTO && ws->simd < cpu)
+    return ws->simd;
+  return cpu;
+}
+
+ENG_EXTERN int eng_seq_ws_set_simd(eng_seq_ws *ws, int level)
+{
+  if (!ws || (level != ENG_SEQ_SIMD_AUTO && level != ENG_SEQ_SIMD_SCALAR &&
+              level != ENG_SEQ_SIMD_AVX512))
+    return ENG_EINVAL;
+  if (level != ENG_SEQ_SIMD_AUTO && level > cpu_simd())
+    return ENG_ENOSYS;
+  ws->simd = level;
+  return 0;
+}
+
+ENG_EXTERN int eng_seq_ws_simd(const eng_seq_ws *ws)
+{
+  return eng__seq_simd(ws);
 }
 
 ENG_EXTERN void eng_seq_ws_destroy(eng_seq_ws *ws)
@@ -82,8 +122,9 @@ static inline uint32_t hash32(uint32_t x, unsigned shift)
 int eng__seq_prepare(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t,
                      size_t extra_bytes, eng__seq_prep *pr, void **extra)
 {
-  size_t m = p->n, n = t->n, W = (m + 63) / 64;
+  size_t m = p->n, n = t->n, W = (m + 63) / 64, S = eng__seq_stride(W);
   pr->W = W;
+  pr->stride = S;
   pr->m = m;
   pr->n = n;
   if (p->type == ENG_SYM_U8 && t->type == ENG_SYM_U8) {
@@ -94,7 +135,7 @@ int eng__seq_prepare(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t,
     for (size_t i = 0; i < m; i++)
       if (!map[ps[i]])
         map[ps[i]] = (uint16_t)++nsym;
-    size_t peqb = align64((nsym + 1) * W * 8), tidb = align64(n * 4);
+    size_t peqb = align64((nsym + 1) * S * 8), tidb = align64(n * 4);
     unsigned char *base = eng__seq_ws_reserve(ws, peqb + tidb + extra_bytes);
     if (!base)
       return ENG_ENOMEM;
@@ -102,9 +143,9 @@ int eng__seq_prepare(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t,
     pr->tid = (uint32_t *)(base + peqb);
     if (extra)
       *extra = base + peqb + tidb;
-    memset(pr->peq, 0, (nsym + 1) * W * 8);
+    memset(pr->peq, 0, (nsym + 1) * S * 8);
     for (size_t i = 0; i < m; i++)
-      pr->peq[(size_t)map[ps[i]] * W + i / 64] |= (uint64_t)1 << (i % 64);
+      pr->peq[(size_t)map[ps[i]] * S + i / 64] |= (uint64_t)1 << (i % 64);
     for (size_t j = 0; j < n; j++)
       pr->tid[j] = map[ts[j]];
     pr->nsym = nsym;
@@ -119,8 +160,8 @@ int eng__seq_prepare(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t,
   unsigned shift = 32 - bits;
   size_t hb = align64(hcap * 8);
   /* Upper bound on nsym is m; size peq for it. */
-  size_t peqb = align64((m + 1) * W * 8), tidb = align64(n * 4);
-  if (m + 1 > SIZE_MAX / 8 / (W ? W : 1))
+  size_t peqb = align64((m + 1) * S * 8), tidb = align64(n * 4);
+  if (m + 1 > SIZE_MAX / 8 / (S ? S : 1))
     return ENG_ENOMEM;
   unsigned char *base = eng__seq_ws_reserve(ws, hb + peqb + tidb + extra_bytes);
   if (!base)
@@ -139,15 +180,15 @@ int eng__seq_prepare(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t,
     if (!hval[h]) {
       hkey[h] = s;
       hval[h] = (uint32_t)++nsym;
-      memset(pr->peq + (size_t)nsym * W, 0, W * 8);
+      memset(pr->peq + (size_t)nsym * S, 0, S * 8);
     }
   }
-  memset(pr->peq, 0, W * 8);
+  memset(pr->peq, 0, S * 8);
   for (size_t i = 0; i < m; i++) {
     uint32_t s = eng__seq_at(p, i), h = hash32(s, shift);
     while (hkey[h] != s)
       h = (h + 1) & (uint32_t)(hcap - 1);
-    pr->peq[(size_t)hval[h] * W + i / 64] |= (uint64_t)1 << (i % 64);
+    pr->peq[(size_t)hval[h] * S + i / 64] |= (uint64_t)1 << (i % 64);
   }
   for (size_t j = 0; j < n; j++) {
     uint32_t s = eng__seq_at(t, j), h = hash32(s, shift);

@@ -14,6 +14,7 @@ struct eng_seq_ws {
   unsigned char *buf; /* 64-byte aligned */
   size_t cap;
   int heap; /* buf came from the heap (else: a caller's stack buffer) */
+  int simd; /* ENG_SEQ_SIMD_* cap set by eng_seq_ws_set_simd */
 };
 
 /* A temporary workspace that starts on the stack, so small inputs allocate
@@ -21,7 +22,7 @@ struct eng_seq_ws {
 #define ENG__SEQ_WS_STACK_BYTES 4096
 #define ENG__SEQ_WS_STACK(name)                                           \
   _Alignas(64) unsigned char name##_mem_[ENG__SEQ_WS_STACK_BYTES];       \
-  eng_seq_ws name = {name##_mem_, ENG__SEQ_WS_STACK_BYTES, 0}
+  eng_seq_ws name = {name##_mem_, ENG__SEQ_WS_STACK_BYTES, 0, ENG_SEQ_SIMD_AUTO}
 #define ENG__SEQ_WS_FREE(name)                                            \
   do {                                                                    \
     if ((name).heap)                                                      \
@@ -31,6 +32,24 @@ struct eng_seq_ws {
 /* Returns at least nbytes of workspace memory (64-byte aligned), growing it when
  * needed; NULL when out of memory. Previous contents are not kept. */
 void *eng__seq_ws_reserve(eng_seq_ws *ws, size_t nbytes);
+
+/* The instruction set a call with ws (NULL: none given) uses: ENG_SEQ_SIMD_SCALAR
+ * or ENG_SEQ_SIMD_AVX512 (see eng_seq_ws_set_simd). */
+int eng__seq_simd(const eng_seq_ws *ws);
+
+/* The 512-bit kernels are compiled for these extensions only, and called only
+ * after eng__seq_simd has checked the CPU for all of them. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define ENG__SEQ_HAVE_AVX512 1
+#define ENG__SEQ_AVX512                                                                   \
+  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi2,popcnt,bmi,bmi2")))
+#else
+#define ENG__SEQ_HAVE_AVX512 0
+#endif
+
+/* Patterns of more than this many 64-bit words use the 512-bit kernels when
+ * allowed; peq rows of such patterns are padded to whole 512-bit blocks. */
+#define ENG__SEQ_AVX512_MIN_WORDS 4
 
 /* 0 when s is a usable sequence, ENG_EINVAL otherwise. */
 int eng__seq_check(const eng_symbols *s);
@@ -43,16 +62,24 @@ static inline uint32_t eng__seq_at(const eng_symbols *s, size_t i)
 }
 
 /* Bit-parallel pattern tables: the pattern's distinct symbols get ids 1..nsym,
- * every other symbol id 0. peq[id * W + w] has bit r set when pattern row
- * 64 * w + r holds symbol id (row 0 of the table stays all zero). tid[j] is the id
- * of text symbol j. */
+ * every other symbol id 0. peq[id * stride + w] has bit r set when pattern row
+ * 64 * w + r holds symbol id (row 0 of the table stays all zero), so the words of
+ * one text symbol's column are contiguous. tid[j] is the id of text symbol j.
+ * Words w in [W, stride) and bits past row m - 1 are zero. */
 typedef struct eng__seq_prep {
   uint64_t *peq;
   uint32_t *tid;
-  size_t W;    /* 64-bit words per column: ceil(m / 64) */
+  size_t W;      /* 64-bit words per column: ceil(m / 64) */
+  size_t stride; /* W, or W rounded up to whole 512-bit blocks when W > 4 */
   size_t m, n; /* pattern and text lengths */
   size_t nsym;
 } eng__seq_prep;
+
+/* Stride of the pattern tables for a pattern of W words (see eng__seq_prep). */
+static inline size_t eng__seq_stride(size_t W)
+{
+  return W > ENG__SEQ_AVX512_MIN_WORDS ? (W + 7) & ~(size_t)7 : W;
+}
 
 /* Builds the tables for pattern p and text t inside ws (extra bytes past the
  * tables are reserved for the caller: *extra points at them, 64-byte aligned).
@@ -92,5 +119,46 @@ static inline uint64_t eng__add_carry(uint64_t x, uint64_t y, unsigned char *car
   return s;
 #endif
 }
+
+#if ENG__SEQ_HAVE_AVX512
+#include <immintrin.h>
+
+/* vpternlogq immediates are the truth table of f(a, b, c): evaluate f on these. */
+#define ENG__TL_A 0xF0
+#define ENG__TL_B 0xCC
+#define ENG__TL_C 0xAA
+
+/* Finishes a 512-bit addition: s holds x + y lane by lane (eight independent 64-bit
+ * sums); this adds the carries between lanes and *carry at lane 0, and leaves the
+ * carry out of lane 7 in *carry. A lane generates a carry when its sum wrapped
+ * (s < x) and propagates one when it is all ones; adding the generate bits
+ * (shifted one lane up) to the propagate bits as 8-bit integers ripples every
+ * carry through its run of propagating lanes in one scalar addition, so
+ * (sum ^ propagate) marks the lanes that receive a carry (the carry-lookahead
+ * used for multi-precision addition with AVX-512 mask registers). */
+ENG__SEQ_AVX512 static inline __m512i eng__add512_carry(__m512i s, __m512i x, unsigned *carry)
+{
+  const __m512i ones = _mm512_set1_epi64(-1);
+  unsigned g = _cvtmask8_u32(_mm512_cmplt_epu64_mask(s, x));
+  unsigned p = _cvtmask8_u32(_mm512_cmpeq_epi64_mask(s, ones));
+  unsigned c = ((g << 1) | *carry) + p;
+  *carry = c >> 8;
+  return _mm512_mask_sub_epi64(s, _cvtu32_mask8((c ^ p) & 0xFFu), s, ones);
+}
+
+/* eng__add512_carry with the carry arithmetic kept in mask registers: a shorter
+ * chain from one block's sum to the next (no moves to scalar registers), worth it
+ * when a column has few blocks and its latency is the bound; with many blocks the
+ * scalar form issues faster. *carry is 0 or 1 (bit 0). */
+ENG__SEQ_AVX512 static inline __m512i eng__add512_kcarry(__m512i s, __m512i x, __mmask16 *carry)
+{
+  const __m512i ones = _mm512_set1_epi64(-1);
+  __mmask16 g = (__mmask16)_mm512_cmplt_epu64_mask(s, x);
+  __mmask16 p = (__mmask16)_mm512_cmpeq_epi64_mask(s, ones);
+  __mmask16 c = _kadd_mask16(_kor_mask16(_kshiftli_mask16(g, 1), *carry), p);
+  *carry = _kshiftri_mask16(c, 8);
+  return _mm512_mask_sub_epi64(s, (__mmask8)_kxor_mask16(c, p), s, ones);
+}
+#endif
 
 #endif

@@ -71,6 +71,24 @@ ENG_EXTERN void eng_seq_ws_destroy(eng_seq_ws *ws);
 /* Bytes currently held by the workspace. */
 ENG_EXTERN size_t eng_seq_ws_bytes(const eng_seq_ws *ws);
 
+/* Instruction sets the bit-parallel kernels may use. ENG_SEQ_SIMD_AUTO (the
+ * default of every workspace) picks the widest one the CPU supports at run time;
+ * ENG_SEQ_SIMD_SCALAR keeps to portable 64-bit words; ENG_SEQ_SIMD_AVX512 uses
+ * 512-bit vectors (AVX-512 F, BW, DQ, VL and VBMI2) for patterns of more than 256
+ * symbols. Every level returns the same results; the setting exists to compare
+ * and test them. */
+#define ENG_SEQ_SIMD_AUTO (-1)
+#define ENG_SEQ_SIMD_SCALAR 0
+#define ENG_SEQ_SIMD_AVX512 2
+/* Caps the instruction set that calls with this workspace use. Errors:
+ * ENG_EINVAL (NULL ws or an unknown level), ENG_ENOSYS (this CPU or build lacks
+ * that level; the workspace keeps its previous setting). Thread: not thread-safe
+ * (same rule as the workspace). */
+ENG_EXTERN int eng_seq_ws_set_simd(eng_seq_ws *ws, int level);
+/* The level calls with this workspace (or with NULL: the default) actually use:
+ * ENG_SEQ_SIMD_SCALAR or ENG_SEQ_SIMD_AVX512. Thread: any thread for NULL. */
+ENG_EXTERN int eng_seq_ws_simd(const eng_seq_ws *ws);
+
 /* No threshold: pass this as max. */
 #define ENG_SEQ_NO_MAX SIZE_MAX
 
