@@ -33,6 +33,10 @@ typedef struct bench_impl {
   /* Optional: a case-specific figure of the last run() in the case's
    * value_unit (CPU % while idle, fraction of timers out of order, ...). */
   double (*value)(void *state);
+  /* Optional: how this implementation runs the case when that differs from
+   * the engine (no priorities, its own idle policy, ...); printed under the
+   * row and kept in the JSON. */
+  const char *note;
 } bench_impl;
 
 /* What a case's target bounds (printed next to the measured figure, never used

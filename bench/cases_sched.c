@@ -2,6 +2,13 @@
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
+/* The OpenMP child programs (see "OpenMP child processes") hold only the
+ * OpenMP runtime: no other peer is linked into them. */
+#ifdef BENCH_OMP_CHILD
+#undef HAVE_PEER_TBB
+#undef HAVE_PEER_UV
+#undef HAVE_PEER_EVENT
+#endif
 
 #include <errno.h>
 #include <pthread.h>
@@ -10,9 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
+#include <spawn.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "engine.h"
 #include "bench.h"
@@ -38,6 +53,7 @@ typedef struct sp {
 #define OPENLOOP_PERIOD_NS 20000u
 #define PRIO_LOW_NS 200000u
 #define PRIO_GAP_NS 300000u
+#define PRIO_STARVED_NS 50000000u /* a probe not started after 50 ms is starved */
 #define OVERSUB_CHAINS 4u
 #define IDLE_WINDOW_NS 200000000u
 
@@ -116,71 +132,170 @@ static void unpin_self(pinning *p) {
   if (p->saved) sched_setaffinity(0, sizeof p->old, &p->old);
 }
 
-/* ------------------------------------------------- engine / pool executor */
+/* ---------------------------------------------------------- executors */
+
+/* Every runtime that can take a task from another thread runs the latency,
+ * priority, oversubscription and idle rows through these calls, so the rows'
+ * logic (run_exec) is the same code for all of them. */
+enum ex_kind { EX_ENGINE, EX_POOL, EX_TBB, EX_UV, EX_EVENT, EX_OMP };
 
 typedef struct exec {
-  int pool;
+  enum ex_kind kind;
   eng_engine *e;
   bench_pool *p;
+  peer_ex *px;
+  /* OpenMP (in its child process): the tasks are created by the driving
+   * thread inside a parallel region of workers + 1 threads (run_exec). */
+  unsigned omp_workers;
+  const unsigned *cpus;
+  unsigned ncpus;
+  _Atomic uint64_t omp_pending;
 } exec;
 
 static unsigned cpu_list[1024];
 
-static int ex_create(exec *x, int pool, unsigned workers, uint64_t spin_ns, const unsigned *cpus,
-                     unsigned ncpus) {
+static int ex_create(exec *x, enum ex_kind kind, unsigned workers, uint64_t spin_ns, const unsigned *cpus,
+                     unsigned ncpus, int busy) {
   memset(x, 0, sizeof *x);
-  x->pool = pool;
-  if (pool) {
+  x->kind = kind;
+  switch (kind) {
+  case EX_POOL:
     x->p = bench_pool_create(workers, cpus, ncpus);
     return x->p ? 0 : -1;
+#ifdef HAVE_PEER_TBB
+  case EX_TBB: x->px = peer_tbb_ex_create(workers, cpus, ncpus, busy); return x->px ? 0 : -1;
+#endif
+#ifdef HAVE_PEER_UV
+  case EX_UV: x->px = peer_uv_ex_create(workers, cpus, ncpus, busy); return x->px ? 0 : -1;
+#endif
+#ifdef HAVE_PEER_EVENT
+  case EX_EVENT: x->px = peer_event_ex_create(workers, cpus, ncpus, busy); return x->px ? 0 : -1;
+#endif
+#ifdef _OPENMP
+  case EX_OMP:
+    x->omp_workers = workers;
+    x->cpus = cpus;
+    x->ncpus = ncpus;
+    return 0;
+#endif
+  case EX_ENGINE: {
+    eng_config cfg;
+    eng_config_init(&cfg);
+    cfg.workers = workers;
+    cfg.spin_ns = spin_ns;
+    cfg.queue_capacity = QCAP;
+    cfg.cpus = cpus;
+    cfg.ncpus = ncpus;
+    return eng_engine_create(&x->e, &cfg);
   }
-  eng_config cfg;
-  eng_config_init(&cfg);
-  cfg.workers = workers;
-  cfg.spin_ns = spin_ns;
-  cfg.queue_capacity = QCAP;
-  cfg.cpus = cpus;
-  cfg.ncpus = ncpus;
-  return eng_engine_create(&x->e, &cfg);
+  default: (void)busy; return -1;
+  }
 }
 
 static void ex_destroy(exec *x) {
-  if (x->pool) bench_pool_destroy(x->p);
-  else if (x->e) eng_engine_destroy(x->e, ENG_DRAIN_FINISH, NULL);
+  switch (x->kind) {
+  case EX_POOL: bench_pool_destroy(x->p); break;
+#ifdef HAVE_PEER_TBB
+  case EX_TBB: peer_tbb_ex_destroy(x->px); break;
+#endif
+#ifdef HAVE_PEER_UV
+  case EX_UV: peer_uv_ex_destroy(x->px); break;
+#endif
+#ifdef HAVE_PEER_EVENT
+  case EX_EVENT: peer_event_ex_destroy(x->px); break;
+#endif
+  case EX_ENGINE:
+    if (x->e) eng_engine_destroy(x->e, ENG_DRAIN_FINISH, NULL);
+    break;
+  default: break;
+  }
   x->e = NULL;
   x->p = NULL;
+  x->px = NULL;
+}
+
+#ifdef _OPENMP
+static void omp_task(exec *x, eng_task_fn fn, void *arg, int prio) {
+  atomic_fetch_add_explicit(&x->omp_pending, 1, memory_order_relaxed);
+  /* OpenMP priorities run the other way round (larger first), bounded by
+   * OMP_MAX_TASK_PRIORITY, which the priority row's child gets set to 4.
+   * Normal and below are all 0, the clause's default: libomp 14 leaves
+   * priority tasks spawned from inside tasks unstolen by idle threads. */
+  int op = prio < ENG_PRIO_NORMAL ? 2 * (ENG_PRIO_NORMAL - prio) : 0;
+#pragma omp task firstprivate(x, fn, arg) priority(op)
+  {
+    fn(arg);
+    atomic_fetch_sub_explicit(&x->omp_pending, 1, memory_order_release);
+  }
+}
+#endif
+
+/* Waits without taking a core from the workers (the engine parks in
+ * eng_wait_idle; the peers have no such call, so they poll gently). */
+static void poll_until_zero(_Atomic uint64_t *v) {
+  for (unsigned i = 0; atomic_load_explicit(v, memory_order_acquire); i++) {
+    if (i < 1000) sched_yield();
+    else sleep_ns(20000);
+  }
 }
 
 /* Submits from whatever thread calls it. A full engine queue is retried from
  * a foreign thread and run inline on a worker (it cannot wait for itself);
  * neither happens in these rows, whose queues hold four times the chunk. */
 static void ex_submit_prio(exec *x, eng_task_fn fn, void *arg, eng_priority prio) {
-  if (x->pool) {
-    if (bench_pool_submit(x->p, fn, arg) != 0) fn(arg);
-    return;
-  }
-  eng_task_opts o, *op = NULL;
-  if (prio != ENG_PRIO_NORMAL) {
-    eng_task_opts_init(&o);
-    o.priority = prio;
-    op = &o;
-  }
-  for (;;) {
-    int rc = eng_task_submit(x->e, fn, arg, op);
-    if (rc == 0) return;
-    if (rc != ENG_EAGAIN || eng_worker_self(x->e) >= 0) {
-      fn(arg);
-      return;
+  int rc = 0;
+  switch (x->kind) {
+  case EX_POOL: rc = bench_pool_submit(x->p, fn, arg); break;
+#ifdef HAVE_PEER_TBB
+  case EX_TBB: rc = peer_tbb_ex_submit(x->px, fn, arg, (int)prio); break;
+#endif
+#ifdef HAVE_PEER_UV
+  case EX_UV: rc = peer_uv_ex_submit(x->px, fn, arg, (int)prio); break;
+#endif
+#ifdef HAVE_PEER_EVENT
+  case EX_EVENT: rc = peer_event_ex_submit(x->px, fn, arg, (int)prio); break;
+#endif
+#ifdef _OPENMP
+  case EX_OMP: omp_task(x, fn, arg, (int)prio); break;
+#endif
+  case EX_ENGINE: {
+    eng_task_opts o, *op = NULL;
+    if (prio != ENG_PRIO_NORMAL) {
+      eng_task_opts_init(&o);
+      o.priority = prio;
+      op = &o;
     }
-    cpu_relax();
+    for (;;) {
+      rc = eng_task_submit(x->e, fn, arg, op);
+      if (rc == 0) return;
+      if (rc != ENG_EAGAIN || eng_worker_self(x->e) >= 0) break;
+      cpu_relax();
+    }
+    break;
   }
+  default: rc = -1;
+  }
+  if (rc != 0) fn(arg);
 }
 
 static inline void ex_submit(exec *x, eng_task_fn fn, void *arg) { ex_submit_prio(x, fn, arg, ENG_PRIO_NORMAL); }
 
 static void ex_wait(exec *x) {
-  if (x->pool) bench_pool_wait_idle(x->p);
-  else eng_wait_idle(x->e);
+  switch (x->kind) {
+  case EX_POOL: bench_pool_wait_idle(x->p); break;
+#ifdef HAVE_PEER_TBB
+  case EX_TBB: peer_tbb_ex_wait(x->px); break;
+#endif
+#ifdef HAVE_PEER_UV
+  case EX_UV: peer_uv_ex_wait(x->px); break;
+#endif
+#ifdef HAVE_PEER_EVENT
+  case EX_EVENT: peer_event_ex_wait(x->px); break;
+#endif
+  case EX_OMP: poll_until_zero(&x->omp_pending); break;
+  case EX_ENGINE: eng_wait_idle(x->e); break;
+  default: break;
+  }
 }
 
 /* ------------------------------------------------------------ the state */
@@ -384,7 +499,7 @@ static void st_free(st *s) {
   free(s);
 }
 
-static void *setup_exec(const sp *p, int pool) {
+static void *setup_exec(const sp *p, enum ex_kind kind) {
   st *s = st_new(p);
   if (!s) return NULL;
   unsigned pus = machine_pus(), cores = machine_cores();
@@ -415,7 +530,7 @@ static void *setup_exec(const sp *p, int pool) {
   default: break;
   }
   s->workers = workers;
-  if (ex_create(&s->x, pool, workers, spin, cpus, ncpus) != 0) goto fail;
+  if (ex_create(&s->x, kind, workers, spin, cpus, ncpus, p->kind == K_XCORE) != 0) goto fail;
   switch (p->kind) {
   case K_SCALE: s->loops = loops_for(p->work_ns); break;
   case K_PRIO: s->loops = loops_for(PRIO_LOW_NS); break;
@@ -457,8 +572,8 @@ fail:
   return NULL;
 }
 
-static void *setup_engine(const void *param) { return setup_exec(param, 0); }
-static void *setup_pool(const void *param) { return setup_exec(param, 1); }
+static void *setup_engine(const void *param) { return setup_exec(param, EX_ENGINE); }
+static void *setup_pool(const void *param) { return setup_exec(param, EX_POOL); }
 
 static void teardown_exec(void *state) {
   st *s = state;
@@ -477,14 +592,9 @@ static size_t lat_exec(void *state, uint64_t *ns, size_t n) {
   return m;
 }
 
-static void run_exec(void *state, uint64_t iters) {
-  st *s = state;
+static void run_body(st *s, uint64_t iters) {
   const sp *p = s->p;
   exec *x = &s->x;
-  pinning pin;
-  s->timed = 0;
-  s->nlat = 0;
-  if (s->pinned_main) pin_self(&pin, s->main_cpu);
   switch (p->kind) {
   case K_SUBMIT_LOCAL:
     for (uint64_t left = iters; left;) {
@@ -605,17 +715,25 @@ static void run_exec(void *state, uint64_t iters) {
       for (unsigned i = 0; i < p->batch; i++) {
         slot *sl = &s->slots[i];
         *sl = (slot){.s = s, .idx = i};
-        eng_task_opts o;
-        eng_task_opts_init(&o);
-        o.delay_ns = (uint64_t)s->delay_ms[i] * 1000000u;
-        o.flags = ENG_TASK_BLOCK;
-        sl->due = mono_ns() + o.delay_ns;
-        if (eng_task_submit(x->e, t_timer, sl, &o) != 0) sl->start = sl->due = 0;
+        uint64_t delay = (uint64_t)s->delay_ms[i] * 1000000u;
+        /* Every column's lateness is measured against the same instant: the
+         * moment just before the timer was asked for, plus its delay. */
+        sl->due = mono_ns() + delay;
+        int rc;
+        if (x->kind == EX_POOL) rc = bench_pool_submit_at(x->p, sl->due, t_timer, sl);
+        else {
+          eng_task_opts o;
+          eng_task_opts_init(&o);
+          o.delay_ns = delay;
+          o.flags = ENG_TASK_BLOCK;
+          rc = eng_task_submit(x->e, t_timer, sl, &o);
+        }
+        if (rc != 0) sl->start = sl->due = 0;
       }
       ex_wait(x);
       uint64_t inv = 0;
       for (unsigned j = 1; j < s->nfired; j++)
-        if (s->slots[s->fired[j]].due < s->slots[s->fired[j - 1]].due) inv++;
+        if (s->slots[s->fired[j]].due + PEER_ORDER_SLACK_NS < s->slots[s->fired[j - 1]].due) inv++;
       s->value = 100.0 * (double)inv / (double)p->batch;
       for (unsigned i = 0; i < p->batch; i++)
         lat_push(s, s->slots[i].start > s->slots[i].due ? s->slots[i].start - s->slots[i].due : 0);
@@ -636,15 +754,31 @@ static void run_exec(void *state, uint64_t iters) {
     unsigned chains = 2 * s->workers;
     for (unsigned i = 0; i < chains; i++) ex_submit_prio(x, t_prio_low, s, ENG_PRIO_LOW);
     slot probe;
+    uint64_t starved = 0;
     for (uint64_t i = 0; i < iters; i++) {
       sleep_ns(PRIO_GAP_NS);
       probe = (slot){.s = s};
       probe.due = mono_ns();
       ex_submit_prio(x, t_probe, &probe, ENG_PRIO_CRITICAL);
       /* Poll gently: a spinning prober would take a core from the workers. */
-      while (!__atomic_load_n(&probe.start, __ATOMIC_ACQUIRE)) sleep_ns(20000);
+      while (!__atomic_load_n(&probe.start, __ATOMIC_ACQUIRE)) {
+        sleep_ns(20000);
+        if (atomic_load_explicit(&s->stop, memory_order_relaxed) || mono_ns() - probe.due < PRIO_STARVED_NS) continue;
+        /* Starved: a runtime may never pick the probe while its workers
+         * have work of their own (LLVM libomp leaves a task in the
+         * submitting thread's deque unstolen). Withdraw the load so the
+         * probe runs (its latency is what it is), count it, restart. */
+        atomic_store(&s->stop, 1);
+        starved++;
+      }
       lat_push(s, probe.start - probe.due);
+      if (atomic_load(&s->stop)) {
+        ex_wait(x);
+        atomic_store(&s->stop, 0);
+        for (unsigned c = 0; c < chains; c++) ex_submit_prio(x, t_prio_low, s, ENG_PRIO_LOW);
+      }
     }
+    s->value = iters ? 100.0 * (double)starved / (double)iters : 0;
     atomic_store(&s->stop, 1);
     ex_wait(x);
     s->timed = 0;
@@ -688,12 +822,48 @@ static void run_exec(void *state, uint64_t iters) {
     break;
   }
   }
+}
+
+static void run_exec(void *state, uint64_t iters) {
+  st *s = state;
+  exec *x = &s->x;
+  pinning pin;
+  s->timed = 0;
+  s->nlat = 0;
+  if (s->pinned_main) pin_self(&pin, s->main_cpu);
+#ifdef _OPENMP
+  if (x->kind == EX_OMP) {
+    /* The driving thread is the region's primary thread: it creates the
+     * tasks (and never runs them: it reaches no task scheduling point), the
+     * other threads run them from the region's closing barrier. */
+#pragma omp parallel num_threads(x->omp_workers + 1)
+    {
+      int t = omp_get_thread_num();
+      if (t == 0) run_body(s, iters);
+      else if (x->cpus && x->ncpus) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(x->cpus[(unsigned)(t - 1) % x->ncpus], &set);
+        pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+      }
+    }
+  } else
+#endif
+    run_body(s, iters);
+  (void)x;
   if (s->pinned_main) unpin_self(&pin);
 }
 
-#define IMPL_ENGINE {"engine", NULL, setup_engine, run_exec, lat_exec, teardown_exec, timed_exec, value_exec}
-#define IMPL_POOL {"pool", NULL, setup_pool, run_exec, lat_exec, teardown_exec, timed_exec, value_exec}
-#define IMPL_POOL_NA(why) {"pool", why, NULL, NULL, NULL, NULL, NULL, NULL}
+#define IMPL_ENGINE                                                                                  \
+  {.name = "engine", .setup = setup_engine, .run = run_exec, .latencies = lat_exec, .teardown = teardown_exec, \
+   .timed_ns = timed_exec, .value = value_exec}
+#define IMPL_POOL                                                                                  \
+  {.name = "pool", .setup = setup_pool, .run = run_exec, .latencies = lat_exec, .teardown = teardown_exec, \
+   .timed_ns = timed_exec, .value = value_exec}
+#define IMPL_POOL_TIMERS                                                                           \
+  {.name = "pool", .setup = setup_pool, .run = run_exec, .latencies = lat_exec, .teardown = teardown_exec, \
+   .timed_ns = timed_exec, .value = value_exec,                                                    \
+   .note = "timers: a min-heap under the pool mutex, workers in pthread_cond_timedwait (CLOCK_MONOTONIC)"}
 
 /* ------------------------------------------------------------ peer impls */
 
@@ -731,8 +901,8 @@ static void teardown_peer(void *state) {
 }
 
 static uint64_t timed_peer(void *state) { return ((pst *)state)->timed; }
-static double value_peer(void *state) { return ((pst *)state)->value; }
-static size_t lat_peer(void *state, uint64_t *ns, size_t n) {
+static double __attribute__((unused)) value_peer(void *state) { return ((pst *)state)->value; }
+static size_t __attribute__((unused)) lat_peer(void *state, uint64_t *ns, size_t n) {
   pst *s = state;
   size_t m = s->nlat < n ? s->nlat : n;
   if (m) memcpy(ns, s->lat, m * sizeof *ns);
@@ -743,24 +913,25 @@ static void p_burn(void *arg) { burn(((pst *)arg)->loops); }
 
 static unsigned peer_threads(const sp *p) { return p->workers ? p->workers : machine_cores(); }
 
-#if defined(HAVE_PEER_OMP) || defined(HAVE_PEER_TBB)
-static void run_task_peer(pst *s, uint64_t iters, int tbb) {
+/* The task runtimes' own forms of the batch, throughput, scaling and
+ * fork-join rows (task_group / taskwait), through one table per runtime. */
+typedef struct task_rt {
+  void (*batches)(unsigned, uint64_t, unsigned, peer_fn, void *);
+  void (*spawn)(unsigned, uint64_t, peer_fn, void *);
+  uint64_t (*fib)(unsigned, unsigned, unsigned);
+} task_rt;
+
+static void __attribute__((unused)) run_task_peer(pst *s, uint64_t iters, const task_rt *rt) {
   const sp *p = s->p;
   unsigned w = peer_threads(p);
   uint64_t t0 = mono_ns();
   switch (p->kind) {
-  case K_BATCH:
-    if (tbb) peer_tbb_batches(w, iters, p->batch, p_burn, s);
-    else peer_omp_batches(w, iters, p->batch, p_burn, s);
-    break;
+  case K_BATCH: rt->batches(w, iters, p->batch, p_burn, s); break;
   case K_EMPTY_TPUT:
-  case K_SCALE:
-    if (tbb) peer_tbb_spawn(w, iters, p_burn, s);
-    else peer_omp_spawn(w, iters, p_burn, s);
-    break;
+  case K_SCALE: rt->spawn(w, iters, p_burn, s); break;
   case K_FIB:
     for (uint64_t i = 0; i < iters; i++) {
-      uint64_t r = tbb ? peer_tbb_fib(w, p->batch, p->cutoff) : peer_omp_fib(w, p->batch, p->cutoff);
+      uint64_t r = rt->fib(w, p->batch, p->cutoff);
       bench_keep(&r);
     }
     break;
@@ -768,19 +939,26 @@ static void run_task_peer(pst *s, uint64_t iters, int tbb) {
   }
   s->timed = mono_ns() - t0;
 }
-#endif
 
-#ifdef HAVE_PEER_OMP
-static void run_omp(void *state, uint64_t iters) { run_task_peer(state, iters, 0); }
-#define IMPL_OMP {"omp", NULL, setup_peer, run_omp, NULL, teardown_peer, timed_peer, NULL}
-#else
-#define IMPL_OMP {"omp", "not built (compiler without OpenMP)", NULL, NULL, NULL, NULL, NULL, NULL}
-#endif
+/* Rows a task runtime runs in its own form; the others go through exec. */
+static int __attribute__((unused)) task_form(const sp *p) {
+  return p->kind == K_BATCH || p->kind == K_EMPTY_TPUT || p->kind == K_SCALE || p->kind == K_FIB;
+}
+
+#define IMPL_NA(nm, why) {.name = nm, .missing = why}
+#define IMPL_EX(nm, su, nt) \
+  {.name = nm, .setup = su, .run = run_exec, .latencies = lat_exec, .teardown = teardown_exec, \
+   .timed_ns = timed_exec, .value = value_exec, .note = nt}
+
 #ifdef HAVE_PEER_TBB
-static void run_tbb(void *state, uint64_t iters) { run_task_peer(state, iters, 1); }
-#define IMPL_TBB {"tbb", NULL, setup_peer, run_tbb, NULL, teardown_peer, timed_peer, NULL}
+static const task_rt tbb_rt = {peer_tbb_batches, peer_tbb_spawn, peer_tbb_fib};
+static void run_tbb(void *state, uint64_t iters) { run_task_peer(state, iters, &tbb_rt); }
+static void *setup_tbb_ex(const void *param) { return setup_exec(param, EX_TBB); }
+#define IMPL_TBB {.name = "tbb", .setup = setup_peer, .run = run_tbb, .teardown = teardown_peer, .timed_ns = timed_peer}
+#define IMPL_TBB_EX(nt) IMPL_EX("tbb", setup_tbb_ex, nt)
 #else
-#define IMPL_TBB {"tbb", "not built (install libtbb-dev)", NULL, NULL, NULL, NULL, NULL, NULL}
+#define IMPL_TBB IMPL_NA("tbb", "not built (install libtbb-dev)")
+#define IMPL_TBB_EX(nt) IMPL_NA("tbb", "not built (install libtbb-dev)")
 #endif
 
 #if defined(HAVE_PEER_UV) || defined(HAVE_PEER_EVENT)
@@ -793,7 +971,13 @@ static void run_loop_peer(pst *s, uint64_t iters, int ev) {
     uint64_t sum = 0;
     for (uint64_t left = iters; left;) {
       uint64_t k = left < p->batch ? left : p->batch;
+#if defined(HAVE_PEER_UV) && defined(HAVE_PEER_EVENT)
       sum += ev ? peer_event_callbacks(k) : peer_uv_callbacks(k);
+#elif defined(HAVE_PEER_UV)
+      sum += peer_uv_callbacks(k);
+#else
+      sum += peer_event_callbacks(k);
+#endif
       left -= k;
     }
     s->timed = sum;
@@ -801,40 +985,341 @@ static void run_loop_peer(pst *s, uint64_t iters, int ev) {
   }
   case K_TIMERS:
     for (uint64_t it = 0; it < iters; it++) {
+#if defined(HAVE_PEER_UV) && defined(HAVE_PEER_EVENT)
       uint64_t inv = ev ? peer_event_timers(p->batch, s->delay_ms, s->late)
                         : peer_uv_timers(p->batch, s->delay_ms, s->late);
+#elif defined(HAVE_PEER_UV)
+      uint64_t inv = peer_uv_timers(p->batch, s->delay_ms, s->late);
+#else
+      uint64_t inv = peer_event_timers(p->batch, s->delay_ms, s->late);
+#endif
       s->value = 100.0 * (double)inv / (double)p->batch;
       for (unsigned i = 0; i < p->batch && s->lat && s->nlat < ((size_t)1 << 18); i++) s->lat[s->nlat++] = s->late[i];
     }
     break;
   case K_LOOPITER:
+#if defined(HAVE_PEER_UV) && defined(HAVE_PEER_EVENT)
     if (ev) peer_event_spin(iters);
     else peer_uv_spin(iters);
+#elif defined(HAVE_PEER_UV)
+    peer_uv_spin(iters);
+#else
+    peer_event_spin(iters);
+#endif
     break;
   default: break;
   }
+  (void)ev;
   s->timed = mono_ns() - t0;
 }
 #endif
 
 #ifdef HAVE_PEER_UV
 static void run_uv(void *state, uint64_t iters) { run_loop_peer(state, iters, 0); }
-#define IMPL_UV {"uv", NULL, setup_peer, run_uv, lat_peer, teardown_peer, timed_peer, value_peer}
+static void *setup_uv_ex(const void *param) { return setup_exec(param, EX_UV); }
+#define IMPL_UV(nt)                                                                                \
+  {.name = "uv", .setup = setup_peer, .run = run_uv, .latencies = lat_peer, .teardown = teardown_peer, \
+   .timed_ns = timed_peer, .value = value_peer, .note = nt}
+#define IMPL_UV_EX(nt) IMPL_EX("uv", setup_uv_ex, nt)
 #else
-#define IMPL_UV {"uv", "not built (install libuv1-dev)", NULL, NULL, NULL, NULL, NULL, NULL}
+#define IMPL_UV(nt) IMPL_NA("uv", "not built (install libuv1-dev)")
+#define IMPL_UV_EX(nt) IMPL_NA("uv", "not built (install libuv1-dev)")
 #endif
 #ifdef HAVE_PEER_EVENT
 static void run_event(void *state, uint64_t iters) { run_loop_peer(state, iters, 1); }
-#define IMPL_EVENT {"event", NULL, setup_peer, run_event, lat_peer, teardown_peer, timed_peer, value_peer}
+static void *setup_event_ex(const void *param) { return setup_exec(param, EX_EVENT); }
+#define IMPL_EVENT(nt)                                                                                    \
+  {.name = "event", .setup = setup_peer, .run = run_event, .latencies = lat_peer, .teardown = teardown_peer, \
+   .timed_ns = timed_peer, .value = value_peer, .note = nt}
+#define IMPL_EVENT_EX(nt) IMPL_EX("event", setup_event_ex, nt)
 #else
-#define IMPL_EVENT {"event", "not built (install libevent-dev)", NULL, NULL, NULL, NULL, NULL, NULL}
+#define IMPL_EVENT(nt) IMPL_NA("event", "not built (install libevent-dev)")
+#define IMPL_EVENT_EX(nt) IMPL_NA("event", "not built (install libevent-dev)")
 #endif
 
+/* ------------------------------------------------- OpenMP child processes
+ *
+ * libgomp and LLVM's libomp both define the GOMP_* entry points gcc's
+ * OpenMP code calls, so one process can hold only one of them. Each OpenMP
+ * column therefore runs in a child process built from this same file with
+ * -fopenmp (bench/engine-bench-omp linked with libgomp, bench/engine-bench-
+ * llvm-omp with libomp), started by setup and driven over a socket: setup
+ * sends the row's parameters, every run() sends its iteration count and gets
+ * back the child's own timing, value and latencies, measured by the same code
+ * as the in-process columns. A child also gets the row's OpenMP environment
+ * (OMP_WAIT_POLICY for the busy and parked rows, OMP_MAX_TASK_PRIORITY for the
+ * priority row), which a runtime reads once at start. */
+
+#define SERVE_MAGIC 0x656e6762u /* "engb" */
+#define SERVE_LAT_CAP ((size_t)1 << 18)
+
+typedef struct serve_setup {
+  uint32_t magic;
+  sp p;
+  double loops_per_ns;
+} serve_setup;
+
+typedef struct serve_reply {
+  uint64_t timed;
+  double value;
+  uint64_t nlat;
+} serve_reply;
+
+static int read_full(int fd, void *buf, size_t n) {
+  char *b = buf;
+  while (n) {
+    ssize_t r = read(fd, b, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    b += r;
+    n -= (size_t)r;
+  }
+  return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t n) {
+  const char *b = buf;
+  while (n) {
+    /* MSG_NOSIGNAL: a dead peer is an error here, not a SIGPIPE. */
+    ssize_t r = send(fd, b, n, MSG_NOSIGNAL);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    b += r;
+    n -= (size_t)r;
+  }
+  return 0;
+}
+
+#ifdef BENCH_OMP_CHILD
+static const task_rt omp_rt = {peer_omp_batches, peer_omp_spawn, peer_omp_fib};
+static void run_omp(void *state, uint64_t iters) { run_task_peer(state, iters, &omp_rt); }
+static void *setup_omp_ex(const void *param) { return setup_exec(param, EX_OMP); }
+static void calib_given(void) {}
+
+int bench_sched_serve(int fd) {
+  static serve_setup m;
+  if (read_full(fd, &m, sizeof m) != 0 || m.magic != SERVE_MAGIC) return 2;
+  /* The parent's calibration, so a task burns the same loops in every column. */
+  loops_per_ns = m.loops_per_ns;
+  pthread_once(&calib_once, calib_given);
+  const bench_impl task_im = {.name = "omp", .setup = setup_peer, .run = run_omp, .teardown = teardown_peer,
+                              .timed_ns = timed_peer};
+  const bench_impl ex_im = IMPL_EX("omp", setup_omp_ex, NULL);
+  const bench_impl *im = task_form(&m.p) ? &task_im : &ex_im;
+  void *state = im->setup(&m.p);
+  int32_t status = state ? 0 : -1;
+  if (write_full(fd, &status, sizeof status) != 0 || !state) return 1;
+  uint64_t *lat = malloc(SERVE_LAT_CAP * sizeof *lat);
+  uint64_t iters;
+  while (lat && read_full(fd, &iters, sizeof iters) == 0) {
+    uint64_t t0 = mono_ns();
+    im->run(state, iters);
+    uint64_t t1 = mono_ns();
+    serve_reply r = {im->timed_ns ? im->timed_ns(state) : t1 - t0, im->value ? im->value(state) : 0, 0};
+    r.nlat = im->latencies ? im->latencies(state, lat, SERVE_LAT_CAP) : 0;
+    if (write_full(fd, &r, sizeof r) != 0 || (r.nlat && write_full(fd, lat, r.nlat * sizeof *lat) != 0)) break;
+  }
+  im->teardown(state);
+  free(lat);
+  return 0;
+}
+#endif
+
+#ifndef BENCH_OMP_CHILD
+typedef struct proxy {
+  pid_t pid;
+  int fd;
+  int broken;
+  uint64_t timed;
+  double value;
+  uint64_t *lat;
+  size_t nlat;
+} proxy;
+
+extern char **environ;
+
+/* The child's environment: ours, with the row's OpenMP settings in place of
+ * any the user set. */
+static char **child_env(const sp *p) {
+  const char *set[2] = {NULL, NULL};
+  /* libomp keeps spinning for KMP_BLOCKTIME whatever the wait policy says. */
+  if (p->kind == K_XCORE) set[0] = "OMP_WAIT_POLICY=ACTIVE", set[1] = "KMP_BLOCKTIME=infinite";
+  if (p->kind == K_WAKE) set[0] = "OMP_WAIT_POLICY=PASSIVE", set[1] = "KMP_BLOCKTIME=0";
+  if (p->kind == K_PRIO) set[0] = "OMP_MAX_TASK_PRIORITY=4";
+  size_t n = 0;
+  while (environ[n]) n++;
+  char **env = calloc(n + 3, sizeof *env);
+  if (!env) return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    int drop = 0;
+    for (int j = 0; j < 2; j++)
+      if (set[j]) {
+        size_t len = (size_t)(strchr(set[j], '=') - set[j]) + 1;
+        if (strncmp(environ[i], set[j], len) == 0) drop = 1;
+      }
+    if (!drop) env[k++] = environ[i];
+  }
+  for (int j = 0; j < 2; j++)
+    if (set[j]) env[k++] = (char *)set[j];
+  env[k] = NULL;
+  return env;
+}
+
+static void teardown_proxy(void *state) {
+  proxy *x = state;
+  if (x->fd >= 0) close(x->fd); /* the child sees end of file, tears down and exits */
+  if (x->pid > 0) {
+    int st;
+    while (waitpid(x->pid, &st, 0) < 0 && errno == EINTR) {}
+  }
+  free(x->lat);
+  free(x);
+}
+
+static void *setup_proxy(const sp *p, const char *prog) {
+  proxy *x = calloc(1, sizeof *x);
+  if (!x) return NULL;
+  x->fd = -1;
+  x->lat = malloc(SERVE_LAT_CAP * sizeof *x->lat);
+  int sv[2];
+  char **env = child_env(p);
+  if (!x->lat || !env || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    free(env);
+    teardown_proxy(x);
+    return NULL;
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, sv[1], 3); /* dup2 clears close-on-exec */
+  char *argv[] = {(char *)prog, (char *)"--serve", (char *)"3", NULL};
+  int rc = posix_spawn(&x->pid, prog, &fa, NULL, argv, env);
+  posix_spawn_file_actions_destroy(&fa);
+  free(env);
+  close(sv[1]);
+  x->fd = sv[0];
+  if (rc != 0) {
+    fprintf(stderr, "engine-bench: cannot start %s: %s\n", prog, strerror(rc));
+    x->pid = 0;
+    teardown_proxy(x);
+    return NULL;
+  }
+  pthread_once(&calib_once, calibrate);
+  serve_setup m = {.magic = SERVE_MAGIC, .p = *p, .loops_per_ns = loops_per_ns};
+  int32_t status = -1;
+  if (write_full(x->fd, &m, sizeof m) != 0 || read_full(x->fd, &status, sizeof status) != 0 || status != 0) {
+    teardown_proxy(x);
+    return NULL;
+  }
+  return x;
+}
+
+static void run_proxy(void *state, uint64_t iters) {
+  proxy *x = state;
+  serve_reply r;
+  x->timed = 0;
+  x->value = NAN;
+  x->nlat = 0;
+  if (x->broken) return;
+  if (write_full(x->fd, &iters, sizeof iters) != 0 || read_full(x->fd, &r, sizeof r) != 0 ||
+      r.nlat > SERVE_LAT_CAP || (r.nlat && read_full(x->fd, x->lat, r.nlat * sizeof *x->lat) != 0)) {
+    fprintf(stderr, "engine-bench: an OpenMP child process stopped answering\n");
+    x->broken = 1;
+    return;
+  }
+  x->timed = r.timed;
+  x->value = r.value;
+  x->nlat = r.nlat;
+}
+
+static uint64_t timed_proxy(void *state) { return ((proxy *)state)->timed; }
+static double value_proxy(void *state) { return ((proxy *)state)->value; }
+static size_t lat_proxy(void *state, uint64_t *ns, size_t n) {
+  proxy *x = state;
+  size_t m = x->nlat < n ? x->nlat : n;
+  if (m) memcpy(ns, x->lat, m * sizeof *ns);
+  return m;
+}
+
+#endif /* !BENCH_OMP_CHILD */
+
+#ifndef BENCH_BUILDDIR
+#define BENCH_BUILDDIR "."
+#endif
+
+#define IMPL_PROXY(nm, su, nt)                                                                     \
+  {.name = nm, .setup = su, .run = run_proxy, .latencies = lat_proxy, .teardown = teardown_proxy, \
+   .timed_ns = timed_proxy, .value = value_proxy, .note = nt}
+#define TASK_NOTE_GOMP "libgomp, in a child process (bench/engine-bench-omp)"
+#define TASK_NOTE_LLVM "LLVM libomp, in a child process (bench/engine-bench-llvm-omp)"
+
+#if defined(HAVE_PEER_OMP) && !defined(BENCH_OMP_CHILD)
+static void *setup_gomp(const void *param) { return setup_proxy(param, BENCH_BUILDDIR "/bench/engine-bench-omp"); }
+#define IMPL_OMP(nt) IMPL_PROXY("omp", setup_gomp, nt)
+#else
+#define IMPL_OMP(nt) IMPL_NA("omp", "not built (compiler without OpenMP)")
+#endif
+#if defined(HAVE_LIBOMP) && !defined(BENCH_OMP_CHILD)
+static void *setup_llvm_omp(const void *param) {
+  return setup_proxy(param, BENCH_BUILDDIR "/bench/engine-bench-llvm-omp");
+}
+#define IMPL_LLVM_OMP(nt) IMPL_PROXY("llvm-omp", setup_llvm_omp, nt)
+#else
+#define IMPL_LLVM_OMP(nt) IMPL_NA("llvm-omp", "not built (install libomp-dev)")
+#endif
+
+/* ------------------------------------------------------------ the impls */
+
+#define POOL_FIFO_NOTE "no priorities: the same load through its one FIFO"
 static const bench_impl impls_basic[] = {IMPL_ENGINE, IMPL_POOL};
-static const bench_impl impls_tasks[] = {IMPL_ENGINE, IMPL_POOL, IMPL_OMP, IMPL_TBB};
-static const bench_impl impls_loop[] = {IMPL_ENGINE, IMPL_POOL, IMPL_UV, IMPL_EVENT};
-static const bench_impl impls_timers[] = {IMPL_ENGINE, IMPL_POOL_NA("n/a (a plain pool has no timers)"), IMPL_UV,
-                                          IMPL_EVENT};
+static const bench_impl impls_tasks[] = {IMPL_ENGINE, IMPL_POOL, IMPL_OMP(TASK_NOTE_GOMP),
+                                         IMPL_LLVM_OMP(TASK_NOTE_LLVM), IMPL_TBB};
+static const bench_impl impls_loop[] = {IMPL_ENGINE, IMPL_POOL, IMPL_UV(NULL), IMPL_EVENT(NULL)};
+static const bench_impl impls_timers[] = {
+    IMPL_ENGINE, IMPL_POOL_TIMERS,
+    IMPL_UV("uv_update_time before each uv_timer_start; 1 ms resolution: a timer may run up to 1 ms "
+            "before its due time, counted as lateness 0"),
+    IMPL_EVENT("EVENT_BASE_FLAG_PRECISE_TIMER (the default coarse clock ticks in ms)")};
+static const bench_impl impls_xcore[] = {
+    IMPL_ENGINE,
+    {.name = "pool", .setup = setup_pool, .run = run_exec, .latencies = lat_exec, .teardown = teardown_exec,
+     .timed_ns = timed_exec, .value = value_exec, .note = "no busy-poll: its workers wait on the condvar"},
+    IMPL_OMP("OMP_WAIT_POLICY=ACTIVE: the worker spins in the region's barrier; libgomp"),
+    IMPL_LLVM_OMP("OMP_WAIT_POLICY=ACTIVE KMP_BLOCKTIME=infinite: the worker spins in the barrier; LLVM libomp"),
+    IMPL_TBB_EX("task_arena::enqueue; no busy-poll setting: its worker spins briefly, then sleeps"),
+    IMPL_UV_EX("busy-polls: uv_run(UV_RUN_NOWAIT) in a loop, woken by uv_async_send"),
+    IMPL_EVENT_EX("busy-polls: event_base_loop(EVLOOP_NONBLOCK) in a loop, woken by event_active")};
+static const bench_impl impls_wake[] = {
+    IMPL_ENGINE, IMPL_POOL,
+    IMPL_OMP("OMP_WAIT_POLICY=PASSIVE: the worker sleeps in the region's barrier; libgomp"),
+    IMPL_LLVM_OMP("OMP_WAIT_POLICY=PASSIVE KMP_BLOCKTIME=0: the worker sleeps in the barrier; LLVM libomp"),
+    IMPL_TBB_EX("task_arena::enqueue; its own idle policy parks the worker within the 200 us gap"),
+    IMPL_UV_EX("parked in epoll_wait (uv_run UV_RUN_DEFAULT), woken by uv_async_send"),
+    IMPL_EVENT_EX("parked in epoll_wait (event_base_loop), woken by event_active")};
+static const bench_impl impls_open[] = {
+    IMPL_ENGINE, IMPL_POOL, IMPL_OMP("default wait policy; libgomp"), IMPL_LLVM_OMP("default wait policy; LLVM libomp"),
+    IMPL_TBB_EX("task_arena::enqueue"), IMPL_UV_EX("uv_async_send per arrival (a queue drained per wake-up)"),
+    IMPL_EVENT_EX("event_active per arrival (a queue, one task per callback)")};
+static const bench_impl impls_prio[] = {
+    IMPL_ENGINE,
+    {.name = "pool", .setup = setup_pool, .run = run_exec, .latencies = lat_exec, .teardown = teardown_exec,
+     .timed_ns = timed_exec, .value = value_exec, .note = POOL_FIFO_NOTE},
+    IMPL_OMP("task priority clause (OMP_MAX_TASK_PRIORITY=4); libgomp"),
+    IMPL_LLVM_OMP("task priority clause (OMP_MAX_TASK_PRIORITY=4); LLVM libomp"),
+    IMPL_TBB_EX("arena priorities: critical/high, normal and low/background tasks in three arenas"),
+    IMPL_UV_EX("no priorities: the same load, FIFO; one loop per worker"),
+    IMPL_EVENT_EX("event priorities, one callback per pass below the top one; one loop per worker")};
+static const bench_impl impls_over[] = {
+    IMPL_ENGINE, IMPL_POOL, IMPL_OMP("4 threads bound 2 per core; libgomp"),
+    IMPL_LLVM_OMP("4 threads bound 2 per core; LLVM libomp"), IMPL_TBB_EX("4 workers bound 2 per core"),
+    IMPL_UV_EX("4 loops bound 2 per core, each chain on its own loop"),
+    IMPL_EVENT_EX("4 loops bound 2 per core, each chain on its own loop")};
+static const bench_impl impls_idle[] = {
+    IMPL_ENGINE, IMPL_POOL,
+    IMPL_OMP("default wait policy (spins GOMP_SPINCOUNT, then sleeps); CPU of its child process"),
+    IMPL_LLVM_OMP("default wait policy (spins KMP_BLOCKTIME, 200 ms); CPU of its child process"),
+    IMPL_TBB_EX("its own idle policy"), IMPL_UV_EX("loops parked in epoll_wait"),
+    IMPL_EVENT_EX("loops parked in epoll_wait")};
 
 #define N_OF(a) (sizeof(a) / sizeof *(a))
 
@@ -892,13 +1377,13 @@ static void build(void) {
   ADD(.name = "sched/throughput/empty", .op = "task", .work = 1, .work_unit = "tasks", .param = &p_tput,
       .impls = impls_tasks, .nimpls = N_OF(impls_tasks), .workers = cores,
       .target_kind = BENCH_TARGET_RATE_PER_WORKER_MIN, .target = 60e6);
-  ADD(.name = "sched/latency/cross-core", .op = "round trip", .param = &p_xcore, .impls = impls_basic,
-      .nimpls = N_OF(impls_basic), .target_kind = BENCH_TARGET_P50_MAX, .target = 250, .max_iters = 200000,
+  ADD(.name = "sched/latency/cross-core", .op = "round trip", .param = &p_xcore, .impls = impls_xcore,
+      .nimpls = N_OF(impls_xcore), .target_kind = BENCH_TARGET_P50_MAX, .target = 250, .max_iters = 200000,
       .min_iters = 15000);
-  ADD(.name = "sched/latency/wake-parked", .op = "round trip", .param = &p_wake, .impls = impls_basic,
-      .nimpls = N_OF(impls_basic), .max_iters = 100);
-  ADD(.name = "sched/latency/open-loop-50k", .op = "arrival", .param = &p_open, .impls = impls_basic,
-      .nimpls = N_OF(impls_basic), .max_iters = 15000, .min_iters = 15000);
+  ADD(.name = "sched/latency/wake-parked", .op = "round trip", .param = &p_wake, .impls = impls_wake,
+      .nimpls = N_OF(impls_wake), .max_iters = 100);
+  ADD(.name = "sched/latency/open-loop-50k", .op = "arrival", .param = &p_open, .impls = impls_open,
+      .nimpls = N_OF(impls_open), .max_iters = 15000, .min_iters = 15000);
   for (int i = 0; i < 2; i++) {
     snprintf(fib_names[i], sizeof fib_names[i], "sched/forkjoin/fib%u-cutoff%u", p_fib[i].batch, p_fib[i].cutoff);
     ADD(.name = fib_names[i], .op = "fib call", .work = (double)fib_count_nodes(p_fib[i].batch, p_fib[i].cutoff),
@@ -911,13 +1396,13 @@ static void build(void) {
       .impls = impls_timers, .nimpls = N_OF(impls_timers), .value_unit = "% out of order", .max_iters = 1);
   ADD(.name = "sched/loop/iteration", .op = "iteration", .work = 1, .work_unit = "iterations", .param = &p_loop,
       .impls = impls_loop, .nimpls = N_OF(impls_loop));
-  ADD(.name = "sched/priority/critical-under-load", .op = "probe", .param = &p_prio, .impls = impls_basic,
-      .nimpls = N_OF(impls_basic), .max_iters = 60);
+  ADD(.name = "sched/priority/critical-under-load", .op = "probe", .param = &p_prio, .impls = impls_prio,
+      .nimpls = N_OF(impls_prio), .value_unit = "% probes starved (> 50 ms)", .max_iters = 60);
   ADD(.name = "sched/oversubscribed/4w-2cores", .op = "handoff", .work = 1, .work_unit = "handoffs",
-      .param = &p_over, .impls = impls_basic, .nimpls = N_OF(impls_basic), .target_kind = BENCH_TARGET_P99_MAX,
+      .param = &p_over, .impls = impls_over, .nimpls = N_OF(impls_over), .target_kind = BENCH_TARGET_P99_MAX,
       .target = 20000, .min_iters = 15000);
-  ADD(.name = "sched/idle/cpu-after-1ms", .op = "200 ms window", .param = &p_idle, .impls = impls_basic,
-      .nimpls = N_OF(impls_basic), .value_unit = "% CPU", .target_kind = BENCH_TARGET_VALUE_MAX, .target = 1,
+  ADD(.name = "sched/idle/cpu-after-1ms", .op = "200 ms window", .param = &p_idle, .impls = impls_idle,
+      .nimpls = N_OF(impls_idle), .value_unit = "% CPU", .target_kind = BENCH_TARGET_VALUE_MAX, .target = 1,
       .max_iters = 1, .slow = 0);
   size_t k = 0;
   for (unsigned si = 0; si < SCALE_SIZES; si++) {

@@ -1,5 +1,13 @@
-/* peer_event.c: the libevent peer for the event-loop rows (callbacks, timers, loop iterations). */
+/* peer_event.c: the libevent peer: event-loop rows (callbacks, timers, iterations) and a loop-per-thread executor. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <event2/event.h>
+#include <event2/thread.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -65,7 +73,16 @@ static void on_timer(evutil_socket_t fd, short what, void *arg) {
 uint64_t peer_event_timers(uint64_t n, const unsigned *delay_ms, uint64_t *late_ns) {
   ctx c = {.n = n, .late = late_ns, .evsize = event_get_struct_event_size()};
   item *items = malloc(n * sizeof *items);
-  c.base = event_base_new();
+  /* Without PRECISE_TIMER libevent reads CLOCK_MONOTONIC_COARSE (a 1-4 ms
+   * tick): timers asked for within one tick share a due time, fire in no
+   * particular order among themselves and up to a tick early against the
+   * moment they were asked for. The engine and libuv rows use a ns clock. */
+  struct event_config *cfg = event_config_new();
+  if (cfg) {
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+    c.base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+  }
   c.evs = malloc(n * c.evsize);
   c.due = malloc(n * sizeof *c.due);
   c.order = malloc(n * sizeof *c.order);
@@ -80,7 +97,7 @@ uint64_t peer_event_timers(uint64_t n, const unsigned *delay_ms, uint64_t *late_
   }
   event_base_dispatch(c.base);
   for (uint64_t i = 1; i < c.ran; i++)
-    if (c.due[c.order[i]] < c.due[c.order[i - 1]]) inv++;
+    if (c.due[c.order[i]] + PEER_ORDER_SLACK_NS < c.due[c.order[i - 1]]) inv++;
 out:
   if (c.base) event_base_free(c.base);
   free(items);
@@ -109,4 +126,198 @@ void peer_event_spin(uint64_t n) {
   }
   free(c.evs);
   if (c.base) event_base_free(c.base);
+}
+
+/* ------------------------------------------------------------- executor */
+
+#define EX_PRIOS 5 /* the engine's five levels, libevent's priorities 0..4 */
+
+typedef struct qitem {
+  peer_fn fn;
+  void *arg;
+} qitem;
+
+struct evloop;
+
+typedef struct pq {
+  struct evloop *l;
+  struct event *ev; /* activated from any thread while pq has items */
+  qitem *q;
+  size_t cap, head, n;
+} pq;
+
+typedef struct evloop {
+  peer_ex *x;
+  struct event_base *base;
+  pthread_mutex_t mu; /* guards every pq of this loop */
+  pq pq[EX_PRIOS];
+  struct event *stopev; /* activated once by destroy; its callback breaks the loop */
+  pthread_t th;
+  int cpu;
+} evloop;
+
+struct peer_ex {
+  evloop *loops;
+  unsigned n;
+  int busy;
+  _Atomic unsigned rr;
+  _Atomic uint64_t pending;
+  _Atomic int stop;
+};
+
+static __thread evloop *self_loop;
+static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
+static int threads_ok;
+static void use_threads(void) { threads_ok = evthread_use_pthreads() == 0; }
+
+static void on_queue(evutil_socket_t fd, short what, void *arg) {
+  (void)fd, (void)what;
+  pq *q = arg;
+  evloop *l = q->l;
+  /* One task per activation, then back to the loop, which runs the highest
+   * active priority next: a critical task waits for at most the task that is
+   * running (with max_dispatch_callbacks = 1, set at create). */
+  pthread_mutex_lock(&l->mu);
+  if (!q->n) {
+    pthread_mutex_unlock(&l->mu);
+    return;
+  }
+  qitem it = q->q[q->head];
+  q->head = (q->head + 1) % q->cap;
+  q->n--;
+  int more = q->n > 0;
+  pthread_mutex_unlock(&l->mu);
+  it.fn(it.arg);
+  atomic_fetch_sub_explicit(&l->x->pending, 1, memory_order_release);
+  if (more) event_active(q->ev, EV_READ, 0);
+}
+
+static void on_stop(evutil_socket_t fd, short what, void *arg) {
+  (void)fd, (void)what;
+  event_base_loopbreak(((evloop *)arg)->base);
+}
+
+static void *ev_loop_main(void *v) {
+  evloop *l = v;
+  self_loop = l;
+  if (l->cpu >= 0) {
+    cpu_set_t s;
+    CPU_ZERO(&s);
+    CPU_SET(l->cpu, &s);
+    pthread_setaffinity_np(pthread_self(), sizeof s, &s);
+  }
+  if (l->x->busy)
+    while (!atomic_load_explicit(&l->x->stop, memory_order_acquire)) event_base_loop(l->base, EVLOOP_NONBLOCK);
+  else
+    event_base_loop(l->base, EVLOOP_NO_EXIT_ON_EMPTY);
+  return NULL;
+}
+
+static void evloop_free(evloop *l) {
+  if (l->stopev) event_free(l->stopev);
+  for (int p = 0; p < EX_PRIOS; p++) {
+    if (l->pq[p].ev) event_free(l->pq[p].ev);
+    free(l->pq[p].q);
+  }
+  if (l->base) event_base_free(l->base);
+  pthread_mutex_destroy(&l->mu);
+}
+
+peer_ex *peer_event_ex_create(unsigned workers, const unsigned *cpus, unsigned ncpus, int busy) {
+  pthread_once(&threads_once, use_threads);
+  if (!threads_ok || !workers) return NULL;
+  peer_ex *x = calloc(1, sizeof *x);
+  if (!x) return NULL;
+  x->busy = busy;
+  x->loops = calloc(workers, sizeof *x->loops);
+  if (!x->loops) {
+    free(x);
+    return NULL;
+  }
+  for (unsigned i = 0; i < workers; i++) {
+    evloop *l = &x->loops[i];
+    l->x = x;
+    l->cpu = cpus && ncpus ? (int)cpus[i % ncpus] : -1;
+    pthread_mutex_init(&l->mu, NULL);
+    struct event_config *cfg = event_config_new();
+    if (cfg) {
+      /* Priorities 1..4 run one callback per loop pass, so a newly active
+       * priority-0 event is seen after the running callback. */
+      event_config_set_max_dispatch_interval(cfg, NULL, 1, 1);
+      event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+      l->base = event_base_new_with_config(cfg);
+      event_config_free(cfg);
+    }
+    int ok = l->base && event_base_priority_init(l->base, EX_PRIOS) == 0;
+    for (int p = 0; ok && p < EX_PRIOS; p++) {
+      pq *q = &l->pq[p];
+      q->l = l;
+      q->cap = 1024;
+      q->q = malloc(q->cap * sizeof *q->q);
+      q->ev = event_new(l->base, -1, 0, on_queue, q);
+      ok = q->q && q->ev && event_priority_set(q->ev, p) == 0;
+    }
+    if (ok) {
+      l->stopev = event_new(l->base, -1, 0, on_stop, l);
+      ok = l->stopev && event_priority_set(l->stopev, EX_PRIOS - 1) == 0;
+    }
+    if (!ok || pthread_create(&l->th, NULL, ev_loop_main, l) != 0) {
+      evloop_free(l);
+      break;
+    }
+    x->n++;
+  }
+  if (x->n == workers) return x;
+  peer_event_ex_destroy(x);
+  return NULL;
+}
+
+int peer_event_ex_submit(peer_ex *x, peer_fn fn, void *arg, int prio) {
+  evloop *l = self_loop && self_loop->x == x ? self_loop : &x->loops[atomic_fetch_add(&x->rr, 1) % x->n];
+  pq *q = &l->pq[prio < 0 ? 0 : prio >= EX_PRIOS ? EX_PRIOS - 1 : prio];
+  pthread_mutex_lock(&l->mu);
+  if (q->n == q->cap) {
+    qitem *nq = malloc(2 * q->cap * sizeof *nq);
+    if (!nq) {
+      pthread_mutex_unlock(&l->mu);
+      return -1;
+    }
+    for (size_t i = 0; i < q->n; i++) nq[i] = q->q[(q->head + i) % q->cap];
+    free(q->q);
+    q->q = nq;
+    q->head = 0;
+    q->cap *= 2;
+  }
+  q->q[(q->head + q->n) % q->cap] = (qitem){fn, arg};
+  q->n++;
+  atomic_fetch_add_explicit(&x->pending, 1, memory_order_relaxed);
+  pthread_mutex_unlock(&l->mu);
+  /* Thread-safe (evthread_use_pthreads): wakes the loop through its notify fd. */
+  event_active(q->ev, EV_READ, 0);
+  return 0;
+}
+
+void peer_event_ex_wait(peer_ex *x) {
+  for (unsigned i = 0; atomic_load_explicit(&x->pending, memory_order_acquire); i++) {
+    if (i < 1000) sched_yield();
+    else {
+      struct timespec ts = {0, 20000};
+      nanosleep(&ts, NULL);
+    }
+  }
+}
+
+void peer_event_ex_destroy(peer_ex *x) {
+  if (!x) return;
+  peer_event_ex_wait(x);
+  atomic_store_explicit(&x->stop, 1, memory_order_release);
+  /* An activation stays pending until the loop runs it, even if the loop
+   * thread has not entered event_base_loop yet (a loopbreak would be lost). */
+  for (unsigned i = 0; i < x->n; i++) event_active(x->loops[i].stopev, EV_READ, 0);
+  for (unsigned i = 0; i < x->n; i++) {
+    pthread_join(x->loops[i].th, NULL);
+    evloop_free(&x->loops[i]);
+  }
+  free(x->loops);
+  free(x);
 }

@@ -1,5 +1,4 @@
-/* peer_omp.c: the OpenMP-tasks peer (libgomp, or LLVM libomp when preloaded) for the scheduler rows. */
-#include <dlfcn.h>
+/* peer_omp.c: the OpenMP-tasks peer's own forms of the batch, spawn and fork-join rows (linked into the OpenMP child programs). */
 #include <omp.h>
 
 #include "peers.h"
@@ -52,11 +51,4 @@ uint64_t peer_omp_fib(unsigned nthreads, unsigned n, unsigned cutoff) {
 #pragma omp single
   r = fib_task(n, cutoff);
   return r;
-}
-
-const char *peer_omp_runtime(void) {
-  Dl_info info;
-  void *sym = dlsym(RTLD_DEFAULT, "omp_get_num_threads");
-  if (sym && dladdr(sym, &info) && info.dli_fname) return info.dli_fname;
-  return "unknown";
 }

@@ -140,9 +140,15 @@ NR == 1 && /"env"/ {
     if (nm >= 2) { note = note (note == "" ? "" : ", ") (nm == 2 ? "bimodal:" : "multimodal:"); for (k = 1; k <= nm; k++) note = note (k > 1 ? " /" : "") " " ns(mv[k]) }
     v = num($0, "value"); if (v != "null") note = note (note == "" ? "" : ", ") sprintf("%.3g %s", v, str($0, "value_unit"))
     e = num($0, "efficiency"); if (e != "null") note = note (note == "" ? "" : ", ") sprintf("efficiency %.0f%%", e * 100)
-    r = num($0, "ratio")
+    r = num($0, "ratio"); rna = str($0, "ratio_na")
+    # A ratio below 0.1 keeps two significant digits (x0.00 would hide it);
+    # a row with no meaningful ratio says why (runner.c set_ratio).
+    if (r != "null") rs = (r + 0 >= 0.1 ? sprintf("x%.2f", r) : sprintf("x%.2g", r))
+    else if (rna != "") { rs = "n/a"; note = note (note == "" ? "" : ", ") "ratio " rna }
+    else rs = ""
+    nt = str($0, "note"); if (nt != "") note = note (note == "" ? "" : "; ") nt
     row = sprintf("| %s | %s | %s | %.1f%% | %s | %s | %s | %s | %s |", c, str($0, "impl"), ns(num($0, "median_ns")),
-                  num($0, "cv") * 100, rate(num($0, "throughput"), str($0, "work_unit")), (r == "null" ? "" : sprintf("x%.2f", r)),
+                  num($0, "cv") * 100, rate(num($0, "throughput"), str($0, "work_unit")), rs,
                   ns(num($0, "p50")), ns(num($0, "p99")), note)
   }
   rows[area] = rows[area] row "\n"

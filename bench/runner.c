@@ -61,6 +61,7 @@ typedef struct result {
   double modes[4];
   size_t nmodes;
   double ratio;      /* this impl's figure over the engine's (NAN: none) */
+  const char *ratio_na; /* why there is no ratio although both rows were measured */
   double efficiency; /* scaling rows: vs the same impl's 1-worker row */
   double smoke_ms;   /* --smoke: wall time of the whole measurement */
 } result;
@@ -262,7 +263,11 @@ static void measure(const bench_case *c, const bench_impl *im, result *r) {
   uint64_t cap = c->max_iters ? c->max_iters : UINT64_MAX;
   uint64_t iters = 1;
   double target = opt.sample_ms * 1e6;
-  if (!opt.smoke) {
+  if (!opt.smoke && cap == 1) {
+    /* One iteration per sample is all the row allows (a 200 ms window, a
+     * whole timer set): the cold run is the warm-up, nothing to calibrate. */
+    run_once(im, st, 1);
+  } else if (!opt.smoke) {
     /* Calibration doubles as warm-up: grow iters until a sample lasts at
      * least half the target, then one more warm-up sample at the final size. */
     run_once(im, st, 1); /* cold: first touches, thread start-up */
@@ -317,6 +322,40 @@ static void measure(const bench_case *c, const bench_impl *im, result *r) {
 
 /* The figure a row is judged by: latency p50 when it has latencies, else ns/op. */
 static double figure(const result *r) { return r->nlat ? r->p50 : r->sum.median; }
+
+/* The smallest figure a ratio may divide by or into: a latency p50 at or
+ * below the clock's resolution is a count of zero readings, not a duration,
+ * and a ratio to it would print as x0.00 or x inf. */
+static double figure_floor(const result *r) {
+  if (!r->nlat) return 0;
+  double res = (double)E.clk.resolution_ns;
+  return res > 1 ? res : 1;
+}
+
+/* Sets r->ratio to r's figure over base's, or leaves it NAN with the reason. */
+static void set_ratio(result *r, const result *base) {
+  r->ratio = NAN;
+  r->ratio_na = NULL;
+  if (!base || r == base || r->status) return;
+  if (!!r->nlat != !!base->nlat) {
+    r->ratio_na = "n/a (one row has latencies, the other not)";
+    return;
+  }
+  switch (bench_ratio(figure(r), figure_floor(r), figure(base), figure_floor(base), &r->ratio)) {
+  case BENCH_RATIO_NO_FIGURE: r->ratio_na = "n/a (no figure)"; break;
+  case BENCH_RATIO_BASE_DEGENERATE:
+    r->ratio_na = base->nlat ? "n/a (base p50 at clock resolution)" : "n/a (base figure is 0)";
+    break;
+  case BENCH_RATIO_DEGENERATE: r->ratio_na = r->nlat ? "n/a (p50 at clock resolution)" : "n/a (figure is 0)"; break;
+  default: break;
+  }
+}
+
+static void fmt_ratio(char *b, size_t n, double x) {
+  /* Two decimals hide a 1000x difference as x0.00: small ratios keep 2 digits. */
+  if (x >= 0.1) snprintf(b, n, "x%.2f", x);
+  else snprintf(b, n, "x%.2g", x);
+}
 
 static double throughput(const result *r) {
   return (r->c->work > 0 && r->sum.median > 0) ? r->c->work * 1e9 / r->sum.median : NAN;
@@ -387,6 +426,7 @@ static void print_result(const result *r) {
   const bench_impl *im = r->im;
   if (r->status) {
     printf("  %-10s %s\n", im->name, r->status);
+    if (im->note && !im->missing) printf("  %-10s note: %s\n", "", im->note);
     return;
   }
   if (opt.smoke) {
@@ -399,7 +439,8 @@ static void print_result(const result *r) {
   fmt_ns(mx, sizeof mx, r->sum.max);
   fmt_ns(mom, sizeof mom, r->sum.median_of_means);
   fmt_rate(rate, sizeof rate, throughput(r), r->c->work_unit ? r->c->work_unit : "op");
-  if (isfinite(r->ratio)) snprintf(ratio, sizeof ratio, "x%.2f", r->ratio);
+  if (isfinite(r->ratio)) fmt_ratio(ratio, sizeof ratio, r->ratio);
+  else if (r->ratio_na) snprintf(ratio, sizeof ratio, "n/a");
   if (isfinite(r->value)) snprintf(val, sizeof val, "%.3g %s", r->value, r->c->value_unit ? r->c->value_unit : "");
   printf("  %-10s %10s  min %-9s max %-9s cv %5.1f%%  mom %-9s %-14s %-6s %s%s\n", im->name, med, mn, mx,
          r->sum.cv * 100, mom, rate, ratio, val, r->sum.cv > NOISY_CV ? " noisy" : "");
@@ -421,6 +462,8 @@ static void print_result(const result *r) {
     }
     printf("\n");
   }
+  if (r->ratio_na) printf("  %-10s ratio %s\n", "", r->ratio_na);
+  if (im->note) printf("  %-10s note: %s\n", "", im->note);
 }
 
 static void json_str(FILE *f, const char *s) {
@@ -524,6 +567,10 @@ static void write_json(const char *path) {
     json_str(f, c->work_unit ? c->work_unit : "");
     fprintf(f, ", \"ratio\": ");
     json_num(f, r->ratio);
+    fprintf(f, ", \"ratio_na\": ");
+    json_str(f, r->ratio_na ? r->ratio_na : "");
+    fprintf(f, ", \"note\": ");
+    json_str(f, r->im->note ? r->im->note : "");
     fprintf(f, ", \"efficiency\": ");
     json_num(f, r->efficiency);
     fprintf(f, ", \"value\": ");
@@ -893,7 +940,7 @@ int main(int argc, char **argv) {
       for (size_t j = first; j < nresults; j++) {
         result *r = &results[j];
         if (r->im != &c->impls[k]) continue;
-        if (base && r != base && !r->status && figure(base) > 0) r->ratio = figure(r) / figure(base);
+        set_ratio(r, base);
         print_result(r);
       }
     fflush(stdout);

@@ -177,3 +177,12 @@ done:
   free(peak);
   return out;
 }
+
+int bench_ratio(double fig, double fig_floor, double base_fig, double base_floor, double *ratio) {
+  *ratio = NAN;
+  if (!isfinite(fig) || !isfinite(base_fig)) return BENCH_RATIO_NO_FIGURE;
+  if (!(base_fig > base_floor) || !(base_fig > 0)) return BENCH_RATIO_BASE_DEGENERATE;
+  if (!(fig > fig_floor) || !(fig > 0)) return BENCH_RATIO_DEGENERATE;
+  *ratio = fig / base_fig;
+  return BENCH_RATIO_OK;
+}

@@ -45,6 +45,14 @@ typedef struct bench_paired {
 int bench_paired_deltas(const double *a, const double *b, size_t n, int lower_is_better,
                         bench_paired *out);
 
+/* Ratio of a row's figure to the base row's figure, guarded against figures
+ * that are not durations: a figure at or below its floor (a latency p50 at the
+ * clock's resolution is a count of zero readings, an ns/op of 0 is nothing
+ * measured) would print as x0.00 or x inf. Returns BENCH_RATIO_OK and sets
+ * *ratio = fig / base_fig, or says which side is degenerate (*ratio = NAN). */
+enum { BENCH_RATIO_OK = 0, BENCH_RATIO_NO_FIGURE, BENCH_RATIO_BASE_DEGENERATE, BENCH_RATIO_DEGENERATE };
+int bench_ratio(double fig, double fig_floor, double base_fig, double base_floor, double *ratio);
+
 /* Modes of a latency distribution. Values are binned on a log scale (bins_per
  * decade per factor of 10), smoothed with a 3-bin window, and every local
  * maximum holding at least min_mass of the samples (within its own hill down

@@ -115,6 +115,29 @@ START_TEST(test_modes) {
 }
 END_TEST
 
+START_TEST(test_ratio) {
+  double r;
+  ck_assert_int_eq(bench_ratio(300, 1, 150, 1, &r), BENCH_RATIO_OK);
+  ck_assert_double_eq_tol(r, 2.0, 1e-12);
+  /* a small but real ratio is kept: 2 ns over 1000 ns */
+  ck_assert_int_eq(bench_ratio(2, 1, 1000, 1, &r), BENCH_RATIO_OK);
+  ck_assert_double_eq_tol(r, 0.002, 1e-15);
+  /* a p50 of 1 ns with a 1 ns clock floor is zero readings: no x0.00 */
+  ck_assert_int_eq(bench_ratio(1, 1, 2e6, 1, &r), BENCH_RATIO_DEGENERATE);
+  ck_assert(isnan(r));
+  /* a base at the floor: no x inf */
+  ck_assert_int_eq(bench_ratio(500, 1, 0.5, 1, &r), BENCH_RATIO_BASE_DEGENERATE);
+  ck_assert(isnan(r));
+  ck_assert_int_eq(bench_ratio(500, 0, 0, 0, &r), BENCH_RATIO_BASE_DEGENERATE);
+  /* ns/op rows have floor 0: 0.4 ns/op is a figure, 0 is not */
+  ck_assert_int_eq(bench_ratio(0.4, 0, 0.2, 0, &r), BENCH_RATIO_OK);
+  ck_assert_double_eq_tol(r, 2.0, 1e-12);
+  ck_assert_int_eq(bench_ratio(0, 0, 0.2, 0, &r), BENCH_RATIO_DEGENERATE);
+  ck_assert_int_eq(bench_ratio(NAN, 0, 1, 0, &r), BENCH_RATIO_NO_FIGURE);
+  ck_assert_int_eq(bench_ratio(1, 0, INFINITY, 0, &r), BENCH_RATIO_NO_FIGURE);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("benchstats");
   TCase *tc = tcase_create("core");
@@ -125,6 +148,7 @@ int main(void) {
   tcase_add_test(tc, test_summary);
   tcase_add_test(tc, test_paired);
   tcase_add_test(tc, test_modes);
+  tcase_add_test(tc, test_ratio);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
