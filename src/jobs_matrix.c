@@ -141,10 +141,61 @@ static void fill_nan(eng_matrix_job *j, size_t t)
   }
 }
 
+/* Pairs per eng_dtw_distance_many call: results go through the stack. */
+#define MANY 64
+
+/* DTW of a against b[0..cnt), written to out[] (and mirrored into out2[]
+ * with stride k when out2 is non-NULL) in the order the serial loop would:
+ * a pair above the cutoff is +inf, and from the first error on, NaN. */
+static int dtw_row(eng_matrix_job *j, const eng_seq *a, const eng_seq *b, size_t cnt,
+                   double *out, size_t stride, double *out2, size_t stride2, void *ws, size_t nws)
+{
+  int rc = 0;
+  for (size_t c = 0; c < cnt; c += MANY) {
+    size_t nb = cnt - c < MANY ? cnt - c : MANY;
+    double d[MANY];
+    int rcs[MANY];
+    int e = rc ? rc
+               : eng_dtw_distance_many(a->data, a->n, b + c, nb, &j->o.dtw, ws, nws, d, rcs);
+    for (size_t l = 0; l < nb; l++) {
+      if (rc == 0 && e)
+        rc = e;
+      if (rc == 0 && rcs[l] == ENG_ECUTOFF)
+        d[l] = INFINITY;
+      else if (rc == 0 && rcs[l])
+        rc = rcs[l];
+      double v = rc ? NAN : d[l];
+      out[(c + l) * stride] = v;
+      if (out2)
+        out2[(c + l) * stride2] = v;
+    }
+  }
+  return rc;
+}
+
 static int run_tile(eng_matrix_job *j, size_t t, void *ws, size_t nws)
 {
   size_t i0, i1, c0, c1;
   tile_bounds(j, t, &i0, &i1, &c0, &c1);
+  if (j->o.metric == ENG_METRIC_DTW) {
+    size_t k = j->k;
+    if (j->one_to_many)
+      return dtw_row(j, &j->query, j->items + i0, i1 - i0, j->out + i0, 1, NULL, 0, ws, nws);
+    int rc = 0;
+    for (size_t i = i0; i < i1; i++) {
+      size_t cs = c0 > i + 1 ? c0 : i + 1;
+      if (cs >= c1)
+        continue;
+      if (rc) {
+        for (size_t c = cs; c < c1; c++)
+          j->out[i * k + c] = j->out[c * k + i] = NAN;
+        continue;
+      }
+      rc = dtw_row(j, &j->items[i], j->items + cs, c1 - cs, j->out + i * k + cs, 1,
+                   j->out + cs * k + i, k, ws, nws);
+    }
+    return rc;
+  }
   size_t k = j->k;
   int rc = 0;
   /* After an error the rest of the tile is written as NaN. */
@@ -210,8 +261,8 @@ static void work(eng_matrix_job *j)
     if (!have_ws) {
       have_ws = 1;
       if (j->o.metric == ENG_METRIC_DTW) {
-        nws = eng_dtw_workspace(j->maxn, j->maxn);
-        ws = malloc(nws * sizeof(double));
+        nws = eng_dtw_many_workspace(j->maxn, j->maxn);
+        ws = nws < SIZE_MAX / sizeof(double) ? malloc(nws * sizeof(double)) : NULL;
       } else if (j->o.metric == ENG_METRIC_CUSTOM && j->o.ws_bytes) {
         nws = j->o.ws_bytes;
         ws = malloc(nws);

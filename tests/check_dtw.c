@@ -392,6 +392,125 @@ START_TEST(envelope)
 }
 END_TEST
 
+/* ------------------------------------------------------ one against many */
+
+START_TEST(many_equals_serial)
+{
+  /* Every instruction set this CPU has must give, pair by pair, exactly what
+   * eng_dtw_distance_ws gives (codes, and values bit for bit), and the values
+   * must be those of the full-matrix DP. Runs of equal lengths fill the
+   * vector lanes; other lengths, NaN and empty items break them. */
+  size_t iters = (size_t)(300 * scale()) + 10;
+  enum { K = 23 };
+  for (size_t it = 0; it < iters; it++) {
+    size_t na = pick_len(), m = pick_len();
+    if (na == 1000)
+      na = 129;
+    if (m == 1000)
+      m = 200;
+    double *a = malloc(na * sizeof *a), *data[K];
+    eng_seq b[K];
+    size_t nbmax = 0;
+    int walk = (int)(rnd() & 1);
+    fill(a, na, walk);
+    for (size_t i = 0; i < K; i++) {
+      size_t n = rnd() % 5 == 0 ? pick_len() % 150 : m; /* sometimes 0 (empty) */
+      data[i] = malloc((n ? n : 1) * sizeof(double));
+      fill(data[i], n, walk);
+      if (n && rnd() % 40 == 0)
+        data[i][rnd() % n] = rnd() & 1 ? NAN : INFINITY;
+      b[i].data = data[i];
+      b[i].n = n;
+      nbmax = n > nbmax ? n : nbmax;
+    }
+    eng_dtw_opts o;
+    eng_dtw_opts_init(&o);
+    o.cost = rnd() & 1 ? ENG_DTW_SQUARED : ENG_DTW_ABSOLUTE;
+    if (rnd() % 4 == 0)
+      o.window = pick_window(na, m);
+    if (rnd() % 4 == 0)
+      o.normalize = 1;
+    double want[K];
+    int wrc[K];
+    size_t nws1 = eng_dtw_workspace(na, nbmax ? nbmax : 1);
+    double *ws1 = malloc(nws1 * sizeof *ws1);
+    for (size_t i = 0; i < K; i++) {
+      want[i] = -1;
+      wrc[i] = eng_dtw_distance_ws(a, na, data[i], b[i].n, &o, ws1, nws1, &want[i]);
+      if (wrc[i] == 0) {
+        double r = ref_dtw(a, na, data[i], b[i].n, 1, o.cost == ENG_DTW_SQUARED, o.window);
+        if (o.normalize)
+          r /= (double)(na + b[i].n);
+        ck_assert(fabs(want[i] - r) <= 1e-9 * (1 + r));
+      }
+    }
+    if (rnd() % 3 == 0 && wrc[0] == 0) {
+      /* A cutoff between the distances: some pairs above it. */
+      o.cutoff = want[0];
+      for (size_t i = 0; i < K; i++)
+        wrc[i] = eng_dtw_distance_ws(a, na, data[i], b[i].n, &o, ws1, nws1, &want[i]);
+    }
+    size_t nws = eng_dtw_many_workspace(na, nbmax);
+    double *ws = malloc(nws * sizeof *ws);
+    for (int isa = ENG_DTW_ISA_AUTO; isa <= ENG_DTW_ISA_AVX512; isa++) {
+      double got[K];
+      int grc[K];
+      for (size_t i = 0; i < K; i++)
+        got[i] = want[i];
+      int rc = eng_dtw_distance_many_isa(a, na, b, K, &o, (eng_dtw_isa)isa, ws, nws, got, grc);
+      if (!eng_dtw_isa_supported((eng_dtw_isa)isa)) {
+        ck_assert_int_eq(rc, ENG_ENOSYS);
+        continue;
+      }
+      ck_assert_int_eq(rc, 0);
+      for (size_t i = 0; i < K; i++) {
+        ck_assert_msg(grc[i] == wrc[i], "isa %d it %zu pair %zu: rc %d vs %d", isa, it, i,
+                      grc[i], wrc[i]);
+        if (wrc[i] == 0)
+          ck_assert_msg(memcmp(&got[i], &want[i], sizeof(double)) == 0,
+                        "isa %d it %zu pair %zu: %.17g vs %.17g", isa, it, i, got[i], want[i]);
+      }
+    }
+    free(ws);
+    free(ws1);
+    free(a);
+    for (size_t i = 0; i < K; i++)
+      free(data[i]);
+  }
+}
+END_TEST
+
+START_TEST(many_args)
+{
+  double a[4] = {0, 1, 2, 3}, d[2];
+  int rc[2];
+  eng_seq b[2] = {{a, 4}, {a, 3}};
+  size_t nws = eng_dtw_many_workspace(4, 4);
+  double *ws = malloc(nws * sizeof *ws);
+  ck_assert_int_eq(eng_dtw_isa_supported(ENG_DTW_ISA_SCALAR), 1);
+  ck_assert_int_eq(eng_dtw_isa_supported(ENG_DTW_ISA_AUTO), 1);
+  ck_assert_int_eq(eng_dtw_distance_many(a, 4, b, 0, NULL, NULL, 0, NULL, NULL), 0);
+  ck_assert_int_eq(eng_dtw_distance_many(a, 4, NULL, 2, NULL, ws, nws, d, rc), ENG_EINVAL);
+  ck_assert_int_eq(eng_dtw_distance_many(a, 4, b, 2, NULL, ws, nws - 1, d, rc), ENG_EINVAL);
+  ck_assert_int_eq(eng_dtw_distance_many(a, 4, b, 2, NULL, ws, nws, d, NULL), ENG_EINVAL);
+  eng_dtw_opts o;
+  eng_dtw_opts_init(&o);
+  o.window = -1;
+  ck_assert_int_eq(eng_dtw_distance_many(a, 4, b, 2, &o, ws, nws, d, rc), ENG_EINVAL);
+  ck_assert_int_eq(eng_dtw_distance_many_isa(a, 4, b, 2, NULL, (eng_dtw_isa)99, ws, nws, d, rc),
+                   ENG_ENOSYS);
+  /* a empty: every pair EINVAL; the values: 0 and (3-2)^2 = 1 by hand. */
+  ck_assert_int_eq(eng_dtw_distance_many(a, 0, b, 2, NULL, ws, nws, d, rc), 0);
+  ck_assert_int_eq(rc[0], ENG_EINVAL);
+  ck_assert_int_eq(rc[1], ENG_EINVAL);
+  ck_assert_int_eq(eng_dtw_distance_many(a, 4, b, 2, NULL, ws, nws, d, rc), 0);
+  ck_assert_int_eq(rc[0], 0);
+  ck_assert_int_eq(rc[1], 0);
+  ck_assert(d[0] == 0.0 && d[1] == 1.0);
+  free(ws);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("dtw");
@@ -403,6 +522,8 @@ static Suite *suite(void)
   tcase_add_test(tc, multivariate);
   tcase_add_test(tc, path_validity);
   tcase_add_test(tc, envelope);
+  tcase_add_test(tc, many_equals_serial);
+  tcase_add_test(tc, many_args);
   suite_add_tcase(s, tc);
   return s;
 }

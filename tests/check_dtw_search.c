@@ -143,16 +143,19 @@ START_TEST(matches_brute_force)
     size_t excl = o.exclusion ? o.exclusion : m;
     eng_dtw_match want[4], got[4];
     size_t nw = brute(q, m, x, n, r, o.cost == ENG_DTW_SQUARED, o.znorm, o.k, excl, want);
-    size_t ng = 0;
-    eng_dtw_search_stats st;
-    ck_assert_int_eq(eng_dtw_search(q, m, x, n, &o, got, &ng, &st), 0);
-    ck_assert_uint_eq(ng, nw);
-    for (size_t i = 0; i < ng; i++) {
-      ck_assert_msg(got[i].pos == want[i].pos, "it %zu match %zu: pos %zu vs %zu (%g vs %g)",
-                    it, i, got[i].pos, want[i].pos, got[i].dist, want[i].dist);
-      ck_assert(fabs(got[i].dist - want[i].dist) <= 1e-9 * (1 + want[i].dist));
+    /* The portable code and the vector one (when the CPU has it). */
+    for (int isa = ENG_DTW_ISA_AUTO; isa <= ENG_DTW_ISA_SCALAR; isa++) {
+      size_t ng = 0;
+      eng_dtw_search_stats st;
+      ck_assert_int_eq(eng_dtw_search_isa(q, m, x, n, &o, (eng_dtw_isa)isa, got, &ng, &st), 0);
+      ck_assert_uint_eq(ng, nw);
+      for (size_t i = 0; i < ng; i++) {
+        ck_assert_msg(got[i].pos == want[i].pos, "it %zu match %zu: pos %zu vs %zu (%g vs %g)",
+                      it, i, got[i].pos, want[i].pos, got[i].dist, want[i].dist);
+        ck_assert(fabs(got[i].dist - want[i].dist) <= 1e-9 * (1 + want[i].dist));
+      }
+      ck_assert_uint_eq(st.kim + st.keogh_eq + st.keogh_ec + st.dtw, st.windows);
     }
-    ck_assert_uint_eq(st.kim + st.keogh_eq + st.keogh_ec + st.dtw, st.windows);
     free(q);
     free(x);
   }
@@ -186,6 +189,51 @@ START_TEST(planted)
   for (int i = 1; i < 3; i++) {
     size_t d = got[i].pos > at ? got[i].pos - at : at - got[i].pos;
     ck_assert_uint_ge(d, m); /* non-overlapping */
+  }
+  free(x);
+  free(q);
+}
+END_TEST
+
+START_TEST(long_series_isas)
+{
+  /* A series spanning several internal chunks and blocks, with a planted
+   * match near a chunk edge: every instruction set reports the same matches,
+   * bit for bit, and the same pruning counters. */
+  size_t n = (size_t)(60000 * scale()) + 3000, m = 64 + rnd() % 80, at = n / 2 + 11;
+  double *x = malloc(n * sizeof *x), *q = malloc(m * sizeof *q);
+  double v = 0;
+  for (size_t i = 0; i < n; i++)
+    x[i] = (v += gauss());
+  for (size_t i = 0; i < m; i++)
+    q[i] = x[at + i] * 2 + 3 + 0.05 * gauss();
+  eng_dtw_search_opts o;
+  eng_dtw_search_opts_init(&o);
+  o.window = (ptrdiff_t)(m / 20);
+  o.k = 2;
+  eng_dtw_match ref[2];
+  size_t nref;
+  eng_dtw_search_stats sref;
+  ck_assert_int_eq(eng_dtw_search_isa(q, m, x, n, &o, ENG_DTW_ISA_SCALAR, ref, &nref, &sref), 0);
+  ck_assert_uint_eq(nref, 2);
+  ck_assert_uint_eq(ref[0].pos, at);
+  for (int isa = ENG_DTW_ISA_AUTO; isa <= ENG_DTW_ISA_AVX512; isa++) {
+    eng_dtw_match got[2];
+    size_t ng;
+    eng_dtw_search_stats st;
+    int rc = eng_dtw_search_isa(q, m, x, n, &o, (eng_dtw_isa)isa, got, &ng, &st);
+    if (!eng_dtw_isa_supported((eng_dtw_isa)isa)) {
+      ck_assert_int_eq(rc, ENG_ENOSYS);
+      continue;
+    }
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_eq(ng, nref);
+    for (size_t i = 0; i < ng; i++) {
+      ck_assert_uint_eq(got[i].pos, ref[i].pos);
+      ck_assert(memcmp(&got[i].dist, &ref[i].dist, sizeof(double)) == 0);
+    }
+    ck_assert_uint_eq(st.kim, sref.kim);
+    ck_assert_uint_eq(st.dtw, sref.dtw);
   }
   free(x);
   free(q);
@@ -254,6 +302,7 @@ static Suite *suite(void)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, matches_brute_force);
   tcase_add_test(tc, planted);
+  tcase_add_test(tc, long_series_isas);
   tcase_add_test(tc, edge_cases);
   suite_add_tcase(s, tc);
   return s;

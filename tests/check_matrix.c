@@ -83,10 +83,11 @@ static void serial(const set *s, const eng_dtw_opts *o, double *out)
   }
 }
 
-START_TEST(equals_serial)
+/* Every DTW variant, 1 to 3 workers, several tile sizes: the job's matrix and
+ * one-to-many row equal the serial loop bit for bit. */
+static void check_set(set s)
 {
   unsigned workers[] = {1, 2, 3};
-  set s = make_set(37, 5, 90);
   size_t k = s.k;
   double *want = malloc(k * k * sizeof *want), *got = malloc(k * k * sizeof *got);
   for (int variant = 0; variant < 3; variant++) {
@@ -129,6 +130,27 @@ START_TEST(equals_serial)
   }
   free(want);
   free(got);
+}
+
+START_TEST(equals_serial)
+{
+  set s = make_set(37, 5, 90);
+  check_set(s);
+  free_set(&s);
+}
+END_TEST
+
+START_TEST(equal_lengths_in_lanes)
+{
+  /* Equal lengths are what the vector kernel batches (several candidates per
+   * register); a few other lengths break the runs, and one item repeats
+   * another (equal inputs in neighbouring lanes). */
+  set s = make_set(45, 64, 64);
+  for (size_t i = 7; i < s.k; i += 11) {
+    s.items[i].n = 40; /* a shorter prefix of the same data */
+  }
+  memcpy(s.data[20], s.data[19], 64 * sizeof(double));
+  check_set(s);
   free_set(&s);
 }
 END_TEST
@@ -347,6 +369,7 @@ static Suite *suite(void)
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, equals_serial);
+  tcase_add_test(tc, equal_lengths_in_lanes);
   tcase_add_test(tc, edit_and_lcs);
   tcase_add_test(tc, cancel_stops_tiles);
   tcase_add_test(tc, errors);

@@ -304,24 +304,14 @@ size_t eng__dtw_radius(const eng_dtw_opts *o, size_t na, size_t nb)
   return r > diff ? r : diff;
 }
 
-/* The internal bound for the raw (unnormalised) sum. With normalisation the
- * scaled cutoff is nudged up a little so pruning never abandons a distance
- * the final, exact comparison would accept. */
 static double raw_bound(const eng_dtw_opts *o, size_t na, size_t nb)
 {
-  if (!o->normalize || isinf(o->cutoff))
-    return o->cutoff;
-  double s = o->cutoff * (double)(na + nb);
-  return s + fabs(s) * 1e-12 + 1e-300;
+  return eng__dtw_raw_bound(o, na, nb);
 }
 
 static int finish(const eng_dtw_opts *o, size_t na, size_t nb, double raw, double *dist)
 {
-  double v = o->normalize ? raw / (double)(na + nb) : raw;
-  if (v > o->cutoff)
-    return ENG_ECUTOFF;
-  *dist = v;
-  return 0;
+  return eng__dtw_finish(o, na, nb, raw, dist);
 }
 
 int eng_dtw_distance_md(const double *a, size_t na, size_t da, const double *b, size_t nb,

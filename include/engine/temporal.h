@@ -52,6 +52,19 @@ typedef struct eng_dtw_opts {
 /* Fills *o with the defaults above. Thread: any thread. */
 ENG_EXTERN void eng_dtw_opts_init(eng_dtw_opts *o);
 
+/* Instruction sets a caller may force (eng_dtw_distance_many_isa,
+ * eng_dtw_search_isa), for tests and benchmarks; the plain calls pick the
+ * widest the CPU has at run time. */
+typedef enum eng_dtw_isa {
+  ENG_DTW_ISA_AUTO = 0,   /* the widest this CPU has */
+  ENG_DTW_ISA_SCALAR = 1, /* portable C; always there */
+  ENG_DTW_ISA_AVX2 = 2,   /* x86-64 with AVX2 */
+  ENG_DTW_ISA_AVX512 = 3  /* x86-64 with AVX-512F */
+} eng_dtw_isa;
+
+/* 1 when this build and CPU can run isa, else 0. Thread: any thread. */
+ENG_EXTERN int eng_dtw_isa_supported(eng_dtw_isa isa);
+
 /* Number of doubles of workspace eng_dtw_distance_ws needs for lengths na, nb
  * (three anti-diagonals of min(na, nb) + 2). Thread: any thread. */
 ENG_EXTERN size_t eng_dtw_workspace(size_t na, size_t nb);
@@ -188,6 +201,15 @@ ENG_EXTERN int eng_dtw_search(const double *q, size_t nq, const double *x, size_
 /* Fills *o with the defaults above. Thread: any thread. */
 ENG_EXTERN void eng_dtw_search_opts_init(eng_dtw_search_opts *o);
 
+/* As eng_dtw_search with the instruction set of the per-window bounds forced
+ * (for tests and benchmarks): ENG_DTW_ISA_SCALAR
+ * is portable C, any other supported value uses AVX2 (there is no wider code
+ * for the search). The matches are the same whatever the instruction set.
+ * Errors: as eng_dtw_search, plus ENG_ENOSYS (isa not supported here). */
+ENG_EXTERN int eng_dtw_search_isa(const double *q, size_t nq, const double *x, size_t nx,
+                                  const eng_dtw_search_opts *opts, eng_dtw_isa isa,
+                                  eng_dtw_match *out, size_t *nout, eng_dtw_search_stats *stats);
+
 /* ------------------------------------------------- distance-matrix jobs */
 
 /* One input of a matrix job: n elements of the metric's type (doubles for DTW,
@@ -197,6 +219,35 @@ typedef struct eng_seq {
   const void *data;
   size_t n;
 } eng_seq;
+
+/* --------------------------------------------------- one against many DTW */
+
+/* Doubles of workspace eng_dtw_distance_many needs for a series of na points
+ * against series of at most nb points (SIZE_MAX when that overflows).
+ * Thread: any thread. */
+ENG_EXTERN size_t eng_dtw_many_workspace(size_t na, size_t nb);
+
+/* DTW of a[0..na) against each of b[0..k) (b[i].data: b[i].n doubles), with
+ * the same opts for every pair. For each i, rc[i] and dist[i] are exactly what
+ * eng_dtw_distance_ws(a, na, b[i].data, b[i].n, opts, ...) would return and
+ * store (bit for bit; dist[i] untouched when rc[i] != 0): 0, ENG_EINVAL (a or
+ * b[i] NULL or empty), ENG_ENAN or ENG_ECUTOFF. Without a band (window >=
+ * the longer length - 1) several candidates of equal length are computed
+ * together in the lanes of one vector register, which is much faster than one
+ * pair at a time. ws: nws doubles, at least eng_dtw_many_workspace(na, longest
+ * b[i].n); the call never allocates.
+ * Returns 0, or ENG_EINVAL (b, ws, dist or rc NULL with k > 0, bad opts, nws
+ * too small) with rc[] untouched. Thread: any thread. */
+ENG_EXTERN int eng_dtw_distance_many(const double *a, size_t na, const eng_seq *b, size_t k,
+                                     const eng_dtw_opts *opts, double *ws, size_t nws,
+                                     double *dist, int *rc);
+
+/* As eng_dtw_distance_many with the instruction set forced: ENG_DTW_ISA_SCALAR
+ * runs one pair at a time (eng_dtw_distance_ws), AVX2 puts 4 candidates in a
+ * vector and AVX512 8. Errors: also ENG_ENOSYS (isa not supported here). */
+ENG_EXTERN int eng_dtw_distance_many_isa(const double *a, size_t na, const eng_seq *b, size_t k,
+                                         const eng_dtw_opts *opts, eng_dtw_isa isa, double *ws,
+                                         size_t nws, double *dist, int *rc);
 
 /* A user metric: distance between a and b into *out; 0 or an ENG_E* code. ws
  * is a per-task scratch area of eng_matrix_opts.ws_bytes bytes (NULL when 0).

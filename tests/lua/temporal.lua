@@ -143,6 +143,31 @@ t.raises(function() engine.distance_matrix({}) end, "empty list", "empty list ra
 v, msg, code = engine.distance_matrix({ { 1, 2 }, { 1, 0 / 0 } })
 t.is(code, "ENAN", "NaN inside an item: ENAN")
 
+-- Cancelling the future of a running distance_matrix_async stops the tiles it
+-- has not started: :wait() returns nil, message, "ECANCELED" instead of
+-- computing the whole matrix (160 series of 2000 points: seconds of work).
+local big = {}
+for i = 1, 160 do big[i] = engine.series(walk(2000)) end
+local fut = engine.distance_matrix_async(big, { tile = 2 })
+engine.sleep(0.05)
+local running = not fut:done()
+local won = fut:cancel()
+local c1, c2, c3 = fut:wait()
+t.ok(running and won == false, "the matrix was running when cancelled", tostring(won))
+t.ok(c1 == nil and type(c2) == "string" and c3 == "ECANCELED",
+     "cancel of a running distance_matrix_async: nil, message, ECANCELED", tostring(c3))
+t.is(select(3, fut:wait()), "ECANCELED", "a second wait returns the same")
+-- A future cancelled before it could start reports true and ECANCELED too.
+local f2 = engine.distance_matrix_async(set, { window = 5 })
+local w2 = f2:cancel()
+local d1, _, d3 = f2:wait()
+t.ok((w2 and d3 == "ECANCELED") or (not w2 and (d3 == "ECANCELED" or type(d1) == "table")),
+     "cancel before or while running is consistent", tostring(w2) .. " " .. tostring(d3))
+-- The engine still runs jobs afterwards.
+t.is(engine.dtw({ 0, 1, 2 }, { 0, 1, 1, 2 }), 0, "engine.dtw after a cancelled matrix")
+t.is(engine.distance_matrix_async(set, { window = 5 }):wait()[3][7], M[3][7],
+     "distance_matrix_async after a cancelled matrix")
+
 -- The example runs and prints what it promises.
 local exe = os.getenv("ENGINE") or arg[-1]
 local src = os.getenv("ENGINE_SRCDIR") or "."
