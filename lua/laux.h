@@ -82,6 +82,11 @@ struct leng_job {
                                                 to Lua (leng_push_series_owned) */
   void (*destroy)(leng_job *job);            /* frees the job and what it owns; may run
                                                 on a worker thread (never touches Lua) */
+  void (*cancel)(leng_job *job);             /* optional (NULL): asks a job that is
+                                                already running to stop early; called by
+                                                f:cancel() on the Lua thread while the
+                                                future still owns the job, so it must be
+                                                safe concurrently with run */
   eng_priority priority;
   /* set by the runtime */
   int status;

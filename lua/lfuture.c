@@ -132,6 +132,10 @@ static int future_cancel(lua_State *L) {
     leng_job *job = u->job;
     u->job = NULL;
     job->destroy(job);
+  } else if (!won && u->f != NULL && u->job != NULL && u->job->cancel != NULL &&
+             !eng_future_done(u->f)) {
+    /* Too late to unqueue: ask the running job to stop early instead. */
+    u->job->cancel(u->job);
   }
   lua_pushboolean(L, won);
   return 1;

@@ -1,5 +1,6 @@
 /* ltemporal.c: Lua bindings for DTW, lower bounds, subsequence search and distance matrices. */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,13 @@ typedef struct tjob {
   int has_query;
   double *out;
   int bar;       /* draw a progress bar on stderr */
+  /* Cancelling a running matrix from its future (matrix_cancel):
+   * mu guards mj (the running job, NULL outside eng_matrix_start..wait) and
+   * stop (a cancel that came before the job started). */
+  pthread_mutex_t mu;
+  int mu_init;
+  eng_matrix_job *mj;
+  int stop;
   int drawn;
   uint64_t t0_ns;
   eng_matrix_report rep;
@@ -131,6 +139,8 @@ static void tjob_destroy(leng_job *j)
   free(t->items);
   free(t->store);
   free(t->out);
+  if (t->mu_init)
+    pthread_mutex_destroy(&t->mu);
   free(t);
 }
 
@@ -183,8 +193,23 @@ static int tjob_run(leng_job *j)
     return eng_dtw_search(t->a, t->na, t->b, t->nb, &t->so, t->m, &t->nm, &t->st);
   default:
     t->t0_ns = eng_now_ns();
-    rc = eng_distance_matrix(t->e, t->items, t->k, t->has_query ? &t->query : NULL, &t->mo,
-                             t->out, &t->rep);
+    {
+      eng_matrix_job *mj;
+      rc = eng_matrix_start(t->e, t->items, t->k, t->has_query ? &t->query : NULL, &t->mo,
+                            t->out, &mj);
+      if (rc)
+        return rc;
+      pthread_mutex_lock(&t->mu);
+      t->mj = mj;
+      if (t->stop)
+        eng_matrix_cancel(mj);
+      pthread_mutex_unlock(&t->mu);
+      rc = eng_matrix_wait(mj, &t->rep);
+      pthread_mutex_lock(&t->mu);
+      t->mj = NULL;
+      pthread_mutex_unlock(&t->mu);
+      eng_matrix_destroy(mj);
+    }
     if (t->drawn)
       fputc('\n', stderr);
     return rc;
@@ -343,6 +368,20 @@ static int search_common(lua_State *L, int async)
 
 static const char *const metric_names[] = {"dtw", "edit", "lcs", NULL};
 
+/* f:cancel() on a running distance_matrix_async: the scheduler can only
+ * unqueue a task that has not started, so ask the matrix itself to skip its
+ * remaining tiles; :wait() then returns nil, message, "ECANCELED". mu guards
+ * mj against run() starting or finishing the matrix at the same time. */
+static void matrix_cancel(leng_job *job)
+{
+  tjob *t = (tjob *)job;
+  pthread_mutex_lock(&t->mu);
+  t->stop = 1;
+  if (t->mj)
+    eng_matrix_cancel(t->mj);
+  pthread_mutex_unlock(&t->mu);
+}
+
 /* engine.distance_matrix(list [, opts]) -> k x k table, or k distances with opts.query */
 static int matrix_common(lua_State *L, int async)
 {
@@ -459,6 +498,9 @@ static int matrix_common(lua_State *L, int async)
   }
   t->mo = mo;
   t->base.priority = mo.priority;
+  pthread_mutex_init(&t->mu, NULL);
+  t->mu_init = 1;
+  t->base.cancel = matrix_cancel;
   return async ? leng_job_async(L, &t->base) : leng_job_call(L, &t->base);
 }
 
