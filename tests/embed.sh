@@ -23,3 +23,13 @@ ${CC:-cc} ${CFLAGS:-} "$ENGINE_SRCDIR/examples/embed.c" -o "$stage/embed" $flags
 LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$stage/embed" >"$stage/out.txt"
 cat "$stage/out.txt"
 [ -s "$stage/out.txt" ] || { echo "embed printed nothing"; exit 1; }
+
+# The EXAMPLE section of the man page is a program too: extract it (groff's
+# \e is a backslash), build it the same way and check what it prints.
+sed -n '/^\.SH EXAMPLE/,/^\.SH/p' "$ENGINE_SRCDIR/docs/libengine.3" |
+  sed -n '/^\.EX/,/^\.EE/p' | sed -e '/^\.EX/d' -e '/^\.EE/d' -e 's/\\e/\\/g' >"$stage/man_example.c"
+[ -s "$stage/man_example.c" ] || { echo "libengine.3 has no EXAMPLE program"; exit 1; }
+${CC:-cc} ${CFLAGS:-} "$stage/man_example.c" -o "$stage/man_example" $flags ${LDFLAGS:-}
+got=$(LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$stage/man_example")
+echo "$got"
+[ "$got" = "12 * 12 = 144" ] || { echo "libengine.3 EXAMPLE printed '$got', expected '12 * 12 = 144'"; exit 1; }
