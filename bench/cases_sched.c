@@ -33,6 +33,7 @@
 #include "bench.h"
 #include "peers.h"
 #include "pool.h"
+#include "monotonic.h"
 
 enum kind {
   K_SUBMIT_LOCAL, K_SUBMIT_FOREIGN, K_SUBMIT_RUN, K_BATCH, K_EMPTY_TPUT, K_XCORE, K_WAKE,
@@ -58,12 +59,6 @@ typedef struct sp {
 #define IDLE_WINDOW_NS 200000000u
 
 /* ---------------------------------------------------------------- helpers */
-
-static uint64_t mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void sleep_ns(uint64_t ns) {
   struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};

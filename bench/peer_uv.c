@@ -11,12 +11,7 @@
 #include <uv.h>
 
 #include "peers.h"
-
-static uint64_t mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "monotonic.h"
 
 typedef struct ctx {
   uint64_t n, ran, t_end;

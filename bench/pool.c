@@ -1,5 +1,6 @@
 /* pool.c: the mutex+condvar thread pool baseline (deliberately plain: one lock, one FIFO, one timer heap). */
 #include "pool.h"
+#include "monotonic.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -43,12 +44,6 @@ typedef struct start {
   bench_pool *p;
   unsigned i;
 } start;
-
-static uint64_t mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int t_before(const timer *a, const timer *b) {
   return a->due < b->due || (a->due == b->due && a->seq < b->seq);

@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "bench.h"
 #include "stats.h"
+#include "monotonic.h"
 
 /* Areas whose case file is not linked in resolve to NULL and are skipped. */
 #pragma weak bench_cases_temporal
@@ -70,12 +71,6 @@ static options opt;
 static result *results;
 static size_t nresults, cap_results;
 static unsigned machine_cores = 1;
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* splitmix64 (Steele, Lea & Flood 2014): seeds the shuffles reproducibly. */
 static uint64_t rng_state;
@@ -242,9 +237,9 @@ static int impl_selected(const bench_impl *im) {
 /* ------------------------------------------------------------- measuring */
 
 static double run_once(const bench_impl *im, void *st, uint64_t iters) {
-  uint64_t t0 = now_ns();
+  uint64_t t0 = mono_ns();
   im->run(st, iters);
-  uint64_t t1 = now_ns();
+  uint64_t t1 = mono_ns();
   if (im->timed_ns) return (double)im->timed_ns(st);
   return (double)(t1 - t0);
 }
@@ -925,9 +920,9 @@ int main(int argc, char **argv) {
       r->ratio = r->efficiency = r->value = NAN;
       if (im->missing) r->status = im->missing;
       else {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = mono_ns();
         measure(c, im, r);
-        r->smoke_ms = (double)(now_ns() - t0) / 1e6;
+        r->smoke_ms = (double)(mono_ns() - t0) / 1e6;
       }
       fflush(stdout);
     }

@@ -255,6 +255,11 @@ int eng__submit_task(eng_engine *e, eng__task *t, unsigned flags) {
   return ENG_EAGAIN;
 }
 
+/* The sampling decision of eng__sample_stamp for a submit from worker w. */
+static inline uint64_t sample_local(eng__worker *w) {
+  return (w->sample_ctr++ & w->e->sample_mask) == 0 ? eng__now_ns() : 0;
+}
+
 /* eng_task_submit with no options from one of e's own workers: the common
  * case, built in one place with no option decoding or thread lookups. Falls
  * back to the general path only when the local queues are full. */
@@ -278,7 +283,7 @@ int eng__submit_local(eng__worker *w, eng_task_fn fn, void *arg) {
   t->flags = 0;
   t->deadline_ns = 0;
   t->due_ns = 0;
-  t->stamp_ns = (w->sample_ctr++ & e->sample_mask) == 0 ? eng__now_ns() : 0;
+  t->stamp_ns = sample_local(w);
   ENG__INC(w->c.nsub); /* before the task is visible: see eng__submit_task */
   if (__builtin_expect(enqueue_local(w, t) == 0, 1)) {
     ENG__INC(w->c.submitted);
@@ -293,8 +298,8 @@ int eng__submit_local(eng__worker *w, eng_task_fn fn, void *arg) {
 /* Stamps a submit for the queue-wait histogram: one task in sample_mask + 1. */
 uint64_t eng__sample_stamp(eng_engine *e) {
   eng__worker *w = eng__self_in(e);
-  uint32_t c = w ? w->sample_ctr++ : tl_sample++;
-  return (c & e->sample_mask) == 0 ? eng__now_ns() : 0;
+  if (w) return sample_local(w);
+  return (tl_sample++ & e->sample_mask) == 0 ? eng__now_ns() : 0;
 }
 
 /* ------------------------------------------------------------------ running */

@@ -291,6 +291,28 @@ static inline __attribute__((always_inline)) size_t lev_fixed(const eng__seq_pre
   return score;
 }
 
+/* The diagonal band of lev_band below, shared by every banded pass: in column j
+ * only rows j + dmin .. j + dmax, clipped to 1..m, can hold a cell on an
+ * alignment of cost <= k. */
+static inline void band_limits(size_t m, size_t n, size_t k, ptrdiff_t *dmin, ptrdiff_t *dmax)
+{
+  ptrdiff_t d = (ptrdiff_t)(n - m), kk = (ptrdiff_t)k;
+  *dmin = -((kk + d) / 2);
+  *dmax = (kk - d) / 2;
+}
+
+static inline ptrdiff_t band_top(size_t j, ptrdiff_t dmin)
+{
+  ptrdiff_t top = (ptrdiff_t)j + dmin;
+  return top < 1 ? 1 : top;
+}
+
+static inline ptrdiff_t band_bot(size_t j, size_t m, ptrdiff_t dmax)
+{
+  ptrdiff_t bot = (ptrdiff_t)j + dmax;
+  return bot > (ptrdiff_t)m ? (ptrdiff_t)m : bot;
+}
+
 /* Multi-word global distance restricted to a diagonal band (Ukkonen 1985 applied
  * to bit-vector columns, as in Hyyro 2003 and edlib): with d = n - m >= 0, a cell on
  * an alignment of cost <= k has row - column in [-(k + d) / 2, (k - d) / 2], so only
@@ -323,12 +345,10 @@ static size_t lev_band(const eng__seq_prep *pr, size_t k, uint64_t *vp, uint64_t
       score += lev_column(peq + (size_t)tid[j] * S, vp, vn, 0, lastb, lastbit);
     return score;
   }
-  ptrdiff_t d = (ptrdiff_t)(n - m), kk = (ptrdiff_t)k;
-  ptrdiff_t dmin = -((kk + d) / 2), dmax = (kk - d) / 2;
+  ptrdiff_t dmin, dmax;
+  band_limits(m, n, k, &dmin, &dmax);
   size_t fb = 0, lb;
-  ptrdiff_t bot = 1 + dmax;
-  if (bot > (ptrdiff_t)m)
-    bot = (ptrdiff_t)m;
+  ptrdiff_t bot = band_bot(1, m, dmax);
   lb = (size_t)(bot - 1) / 64;
   for (size_t b = 0; b <= lb; b++) {
     vp[b] = ~(uint64_t)0;
@@ -336,12 +356,8 @@ static size_t lev_band(const eng__seq_prep *pr, size_t k, uint64_t *vp, uint64_t
   }
   size_t score = lb == lastb ? m : 64 * (lb + 1);
   for (size_t j = 1; j <= n; j++) {
-    ptrdiff_t top = (ptrdiff_t)j + dmin;
-    bot = (ptrdiff_t)j + dmax;
-    if (bot > (ptrdiff_t)m)
-      bot = (ptrdiff_t)m;
-    if (top < 1)
-      top = 1;
+    ptrdiff_t top = band_top(j, dmin);
+    bot = band_bot(j, m, dmax);
     size_t nlb = (size_t)(bot - 1) / 64, nfb = (size_t)(top - 1) / 64;
     while (lb < nlb) {
       lb++;
@@ -388,8 +404,9 @@ static inline __attribute__((always_inline)) size_t lev_band3_body(const eng__se
   size_t m = pr->m, n = pr->n, W = pr->W, S = pr->stride;
   const uint64_t *peq = pr->peq;
   const uint32_t *tid = pr->tid;
-  ptrdiff_t d = (ptrdiff_t)(n - m), kk = (ptrdiff_t)k;
-  ptrdiff_t dmin = -((kk + d) / 2);
+  ptrdiff_t dmin, dmax;
+  band_limits(m, n, k, &dmin, &dmax);
+  (void)dmax; /* the window computes all of its rows, below the band too */
   uint64_t vp0 = ~(uint64_t)0, vp1 = ~(uint64_t)0, vp2 = ~(uint64_t)0, vn0 = 0, vn1 = 0, vn2 = 0;
   size_t f = 0;
   size_t bottom = W == 3 ? m : 192;
@@ -599,12 +616,10 @@ ENG__SEQ_AVX512 static size_t lev_band512(const eng__seq_prep *pr, size_t k, uin
       score += lev_column512(peq + (size_t)tid[j] * S, vp, vn, 0, lastb, outlast);
     return score;
   }
-  ptrdiff_t d = (ptrdiff_t)(n - m), kk = (ptrdiff_t)k;
-  ptrdiff_t dmin = -((kk + d) / 2), dmax = (kk - d) / 2;
+  ptrdiff_t dmin, dmax;
+  band_limits(m, n, k, &dmin, &dmax);
   size_t fb = 0, lb;
-  ptrdiff_t bot = 1 + dmax;
-  if (bot > (ptrdiff_t)m)
-    bot = (ptrdiff_t)m;
+  ptrdiff_t bot = band_bot(1, m, dmax);
   lb = (size_t)(bot - 1) / 512;
   for (size_t w = 0; w < 8 * (lb + 1); w++) {
     vp[w] = ~(uint64_t)0;
@@ -612,12 +627,8 @@ ENG__SEQ_AVX512 static size_t lev_band512(const eng__seq_prep *pr, size_t k, uin
   }
   size_t score = lb == lastb ? m : 512 * (lb + 1);
   for (size_t j = 1; j <= n; j++) {
-    ptrdiff_t top = (ptrdiff_t)j + dmin;
-    bot = (ptrdiff_t)j + dmax;
-    if (bot > (ptrdiff_t)m)
-      bot = (ptrdiff_t)m;
-    if (top < 1)
-      top = 1;
+    ptrdiff_t top = band_top(j, dmin);
+    bot = band_bot(j, m, dmax);
     size_t nlb = (size_t)(bot - 1) / 512, nfb = (size_t)(top - 1) / 512;
     while (lb < nlb) {
       lb++;
