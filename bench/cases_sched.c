@@ -1263,6 +1263,100 @@ static void *setup_llvm_omp(const void *param) {
 #define IMPL_LLVM_OMP(nt) IMPL_NA("llvm-omp", "not built (install libomp-dev)")
 #endif
 
+/* ------------------------------------------------------- the wire floor */
+
+/* The cross-core row's floor: no scheduler at all, one pinned thread spinning
+ * on a word and answering on another, driven the same way as the runtimes
+ * (half the round trip from PU 0 to the last PU). What is left between this
+ * column and a runtime's is that runtime's own cost; what this column shows is
+ * the machine's, which no scheduler can go under. */
+typedef struct wire {
+  _Alignas(64) _Atomic uint64_t ping;
+  _Alignas(64) _Atomic uint64_t pong;
+  _Alignas(64) _Atomic int stop;
+  pthread_t th;
+  unsigned cpu;
+  uint64_t k, timed;
+  uint64_t *lat;
+  size_t nlat, latcap;
+} wire;
+
+static void *wire_echo(void *arg) {
+  wire *w = arg;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(w->cpu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  uint64_t seen = 0;
+  while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+    uint64_t v = atomic_load_explicit(&w->ping, memory_order_acquire);
+    if (v != seen) {
+      seen = v;
+      atomic_store_explicit(&w->pong, v, memory_order_release);
+    } else {
+      cpu_relax();
+    }
+  }
+  return NULL;
+}
+
+static void *setup_wire(const void *param) {
+  (void)param;
+  unsigned pus = machine_pus();
+  if (pus < 2) return NULL;
+  wire *w = aligned_alloc(64, sizeof *w);
+  if (!w) return NULL;
+  memset(w, 0, sizeof *w);
+  w->cpu = pus - 1;
+  w->latcap = (size_t)1 << 18;
+  w->lat = malloc(w->latcap * sizeof *w->lat);
+  if (!w->lat || pthread_create(&w->th, NULL, wire_echo, w) != 0) {
+    free(w->lat);
+    free(w);
+    return NULL;
+  }
+  return w;
+}
+
+static void run_wire(void *state, uint64_t iters) {
+  wire *w = state;
+  pinning pin;
+  pin_self(&pin, 0);
+  w->timed = 0;
+  w->nlat = 0;
+  for (uint64_t i = 0; i < iters; i++) {
+    uint64_t k = ++w->k, t0 = eng_now_ns();
+    atomic_store_explicit(&w->ping, k, memory_order_release);
+    while (atomic_load_explicit(&w->pong, memory_order_acquire) != k) cpu_relax();
+    uint64_t rt = eng_now_ns() - t0;
+    w->timed += rt;
+    if (w->nlat < w->latcap) w->lat[w->nlat++] = rt / 2;
+  }
+  unpin_self(&pin);
+}
+
+static size_t lat_wire(void *state, uint64_t *ns, size_t n) {
+  wire *w = state;
+  size_t m = w->nlat < n ? w->nlat : n;
+  if (m) memcpy(ns, w->lat, m * sizeof *ns);
+  return m;
+}
+
+static uint64_t timed_wire(void *state) { return ((wire *)state)->timed; }
+
+static void teardown_wire(void *state) {
+  wire *w = state;
+  atomic_store(&w->stop, 1);
+  pthread_join(w->th, NULL);
+  free(w->lat);
+  free(w);
+}
+
+#define IMPL_WIRE                                                                                    \
+  {.name = "wire", .setup = setup_wire, .run = run_wire, .latencies = lat_wire,                      \
+   .teardown = teardown_wire, .timed_ns = timed_wire,                                               \
+   .note = "no scheduler: a pinned thread echoing one atomic word, the machine's floor for this row"}
+
 /* ------------------------------------------------------------ the impls */
 
 #define POOL_FIFO_NOTE "no priorities: the same load through its one FIFO"
@@ -1283,7 +1377,8 @@ static const bench_impl impls_xcore[] = {
     IMPL_LLVM_OMP("OMP_WAIT_POLICY=ACTIVE KMP_BLOCKTIME=infinite: the worker spins in the barrier; LLVM libomp"),
     IMPL_TBB_EX("task_arena::enqueue; no busy-poll setting: its worker spins briefly, then sleeps"),
     IMPL_UV_EX("busy-polls: uv_run(UV_RUN_NOWAIT) in a loop, woken by uv_async_send"),
-    IMPL_EVENT_EX("busy-polls: event_base_loop(EVLOOP_NONBLOCK) in a loop, woken by event_active")};
+    IMPL_EVENT_EX("busy-polls: event_base_loop(EVLOOP_NONBLOCK) in a loop, woken by event_active"),
+    IMPL_WIRE};
 static const bench_impl impls_wake[] = {
     IMPL_ENGINE, IMPL_POOL,
     IMPL_OMP("OMP_WAIT_POLICY=PASSIVE: the worker sleeps in the region's barrier; libgomp"),
