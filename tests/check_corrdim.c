@@ -176,6 +176,8 @@ START_TEST(sums_exact_every_path)
   check_counts(h, n, 4, 7, 1, 5, 1.5, 5);   /* dimensions below m_min extended, not counted */
   check_counts(l, n, 1, 6, 10, 40, 0.5, 8); /* a flow: long windows, a wide Theiler window */
   check_counts(l, n, 3, 5, 4, 0, 2.0, 16);  /* more blocks than some windows */
+  check_counts(l, n, 2, 4, 10, 20, 0.5, 3); /* m_min = 2: dimension 2 counted in the first pass */
+  check_counts(h, n, 1, 2, 1, 0, 1.0, 2);   /* m = 1 and 2 both counted by the filter */
   free(h);
   free(l);
 }
