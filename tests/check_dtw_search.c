@@ -79,6 +79,48 @@ static void znorm(const double *x, size_t m, double *out)
     out[i] = (x[i] - mu) * inv;
 }
 
+/* The pruning counters of two runs are equal: every instruction set makes
+ * the same decision at every stage of the cascade. */
+static void same_stats(const eng_dtw_search_stats *a, const eng_dtw_search_stats *b)
+{
+  ck_assert_uint_eq(a->windows, b->windows);
+  ck_assert_uint_eq(a->kim, b->kim);
+  ck_assert_uint_eq(a->keogh_eq, b->keogh_eq);
+  ck_assert_uint_eq(a->keogh_ec, b->keogh_ec);
+  ck_assert_uint_eq(a->dtw, b->dtw);
+}
+
+/* Runs every instruction set on one search and checks each against the
+ * portable code: the same matches bit for bit and the same counters. Returns
+ * the number of matches. */
+static size_t isas_agree(const double *q, size_t m, const double *x, size_t n,
+                         const eng_dtw_search_opts *o)
+{
+  eng_dtw_match ref[8], got[8];
+  size_t nref = 0;
+  eng_dtw_search_stats sref;
+  ck_assert_uint_le(o->k, 8);
+  ck_assert_int_eq(eng_dtw_search_isa(q, m, x, n, o, ENG_DTW_ISA_SCALAR, ref, &nref, &sref), 0);
+  for (int isa = ENG_DTW_ISA_AUTO; isa <= ENG_DTW_ISA_AVX512; isa++) {
+    size_t ng = 0;
+    eng_dtw_search_stats st;
+    int rc = eng_dtw_search_isa(q, m, x, n, o, (eng_dtw_isa)isa, got, &ng, &st);
+    if (!eng_dtw_isa_supported((eng_dtw_isa)isa)) {
+      ck_assert_int_eq(rc, ENG_ENOSYS);
+      continue;
+    }
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_eq(ng, nref);
+    for (size_t i = 0; i < ng; i++) {
+      ck_assert_msg(got[i].pos == ref[i].pos, "isa %d m %zu match %zu: %zu vs %zu", isa, m, i,
+                    got[i].pos, ref[i].pos);
+      ck_assert(memcmp(&got[i].dist, &ref[i].dist, sizeof(double)) == 0);
+    }
+    same_stats(&st, &sref);
+  }
+  return nref;
+}
+
 /* Every window's distance, then greedy best-k with the exclusion zone. */
 static size_t brute(const double *q, size_t m, const double *x, size_t n, size_t r, int sq,
                     int zn, size_t k, size_t excl, eng_dtw_match *out)
@@ -141,20 +183,32 @@ START_TEST(matches_brute_force)
       o.exclusion = 1 + rnd() % (2 * m);
     size_t r = o.window == ENG_DTW_NOWINDOW ? m : (size_t)o.window;
     size_t excl = o.exclusion ? o.exclusion : m;
-    eng_dtw_match want[4], got[4];
+    eng_dtw_match want[4], got[4], ref[4];
     size_t nw = brute(q, m, x, n, r, o.cost == ENG_DTW_SQUARED, o.znorm, o.k, excl, want);
-    /* The portable code and the vector one (when the CPU has it). */
-    for (int isa = ENG_DTW_ISA_AUTO; isa <= ENG_DTW_ISA_SCALAR; isa++) {
+    size_t nref = 0;
+    eng_dtw_search_stats sref;
+    ck_assert_int_eq(eng_dtw_search_isa(q, m, x, n, &o, ENG_DTW_ISA_SCALAR, ref, &nref, &sref), 0);
+    /* The portable code and every vector one the CPU has. */
+    for (int isa = ENG_DTW_ISA_AUTO; isa <= ENG_DTW_ISA_AVX512; isa++) {
       size_t ng = 0;
       eng_dtw_search_stats st;
-      ck_assert_int_eq(eng_dtw_search_isa(q, m, x, n, &o, (eng_dtw_isa)isa, got, &ng, &st), 0);
+      int rc = eng_dtw_search_isa(q, m, x, n, &o, (eng_dtw_isa)isa, got, &ng, &st);
+      if (!eng_dtw_isa_supported((eng_dtw_isa)isa)) {
+        ck_assert_int_eq(rc, ENG_ENOSYS);
+        continue;
+      }
+      ck_assert_int_eq(rc, 0);
       ck_assert_uint_eq(ng, nw);
       for (size_t i = 0; i < ng; i++) {
         ck_assert_msg(got[i].pos == want[i].pos, "it %zu match %zu: pos %zu vs %zu (%g vs %g)",
                       it, i, got[i].pos, want[i].pos, got[i].dist, want[i].dist);
         ck_assert(fabs(got[i].dist - want[i].dist) <= 1e-9 * (1 + want[i].dist));
+        /* Every instruction set: the portable code's result, bit for bit. */
+        ck_assert_uint_eq(got[i].pos, ref[i].pos);
+        ck_assert(memcmp(&got[i].dist, &ref[i].dist, sizeof(double)) == 0);
       }
       ck_assert_uint_eq(st.kim + st.keogh_eq + st.keogh_ec + st.dtw, st.windows);
+      same_stats(&st, &sref);
     }
     free(q);
     free(x);
@@ -232,11 +286,104 @@ START_TEST(long_series_isas)
       ck_assert_uint_eq(got[i].pos, ref[i].pos);
       ck_assert(memcmp(&got[i].dist, &ref[i].dist, sizeof(double)) == 0);
     }
-    ck_assert_uint_eq(st.kim, sref.kim);
-    ck_assert_uint_eq(st.dtw, sref.dtw);
+    same_stats(&st, &sref);
   }
   free(x);
   free(q);
+}
+END_TEST
+
+START_TEST(isas_long_series)
+{
+  /* Query lengths around the vector widths (4 and 8 lanes) and the LB_Kim
+   * special cases, both costs, several bands, with and without
+   * normalisation and exclusion zones, over a series of several chunks. */
+  static const size_t lens[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 17, 31, 64, 127, 128, 129, 300};
+  size_t n = (size_t)(40000 * scale()) + 2000;
+  double *x = malloc(n * sizeof *x), *q = malloc(300 * sizeof *q);
+  double v = 0;
+  for (size_t i = 0; i < n; i++)
+    x[i] = (v += gauss());
+  for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+    size_t m = lens[li];
+    size_t at = rnd() % (n - m);
+    for (size_t i = 0; i < m; i++)
+      q[i] = x[at + i] * 0.5 - 1 + 0.3 * gauss();
+    eng_dtw_search_opts o;
+    eng_dtw_search_opts_init(&o);
+    o.cost = li & 1 ? ENG_DTW_ABSOLUTE : ENG_DTW_SQUARED;
+    o.window = li % 3 == 0 && m < 20 ? ENG_DTW_NOWINDOW : (ptrdiff_t)(m / 10 + li % 3);
+    o.k = 1 + li % 4;
+    o.znorm = li % 5 != 4;
+    o.exclusion = li % 4 == 3 ? m / 2 + 1 : 0;
+    ck_assert_uint_eq(isas_agree(q, m, x, n, &o), o.k);
+  }
+  free(x);
+  free(q);
+}
+END_TEST
+
+START_TEST(chunks_brute_force)
+{
+  /* Series a little past one, two and three internal chunks of windows (the
+   * running sums restart at every chunk and are built two chunks at a time):
+   * the matches equal the brute-force scan's. */
+  static const size_t extra[] = {1, 700, 16384 + 1, 2 * 16384 + 33};
+  size_t m = 16;
+  for (size_t e = 0; e < sizeof extra / sizeof extra[0]; e++) {
+    size_t n = 16384 + extra[e] + m - 1;
+    double *x = malloc(n * sizeof *x), q[16];
+    double v = 0;
+    for (size_t i = 0; i < n; i++)
+      x[i] = (v += gauss());
+    v = 0;
+    for (size_t i = 0; i < m; i++)
+      q[i] = (v += gauss());
+    eng_dtw_search_opts o;
+    eng_dtw_search_opts_init(&o);
+    o.window = 2;
+    o.k = 3;
+    o.cost = e & 1 ? ENG_DTW_ABSOLUTE : ENG_DTW_SQUARED;
+    eng_dtw_match want[3], got[3];
+    size_t nw = brute(q, m, x, n, 2, o.cost == ENG_DTW_SQUARED, 1, 3, m, want), ng = 0;
+    ck_assert_int_eq(eng_dtw_search(q, m, x, n, &o, got, &ng, NULL), 0);
+    ck_assert_uint_eq(ng, nw);
+    for (size_t i = 0; i < ng; i++) {
+      ck_assert_uint_eq(got[i].pos, want[i].pos);
+      ck_assert(fabs(got[i].dist - want[i].dist) <= 1e-9 * (1 + want[i].dist));
+    }
+    ck_assert_uint_eq(isas_agree(q, m, x, n, &o), nw);
+    free(x);
+  }
+}
+END_TEST
+
+START_TEST(isas_near_ties)
+{
+  /* A series of exact repeats: the windows one period apart hold the same
+   * values, their sums differ only by rounding, and with a band of 0 LB_Keogh
+   * equals the distance, so many lower bounds land within a few ulps of the
+   * best so far. The vector bounds must still prune exactly where the
+   * portable code does. */
+  size_t p = 37, n = (size_t)(30000 * scale()) + 1000;
+  double *x = malloc(n * sizeof *x), per[37], q[64];
+  for (size_t i = 0; i < p; i++)
+    per[i] = gauss();
+  for (size_t i = 0; i < n; i++)
+    x[i] = per[i % p] * 3 + 10;
+  for (int c = 0; c < 8; c++) {
+    size_t m = c < 4 ? 30 : 64;
+    for (size_t i = 0; i < m; i++)
+      q[i] = per[(i + 5) % p] + (c & 2 ? 1e-9 * gauss() : 0);
+    eng_dtw_search_opts o;
+    eng_dtw_search_opts_init(&o);
+    o.cost = c & 1 ? ENG_DTW_ABSOLUTE : ENG_DTW_SQUARED;
+    o.window = c < 6 ? 0 : 1;
+    o.k = 5;
+    o.exclusion = 1;
+    ck_assert_uint_eq(isas_agree(q, m, x, n, &o), 5);
+  }
+  free(x);
 }
 END_TEST
 
@@ -303,6 +450,9 @@ static Suite *suite(void)
   tcase_add_test(tc, matches_brute_force);
   tcase_add_test(tc, planted);
   tcase_add_test(tc, long_series_isas);
+  tcase_add_test(tc, isas_long_series);
+  tcase_add_test(tc, chunks_brute_force);
+  tcase_add_test(tc, isas_near_ties);
   tcase_add_test(tc, edge_cases);
   suite_add_tcase(s, tc);
   return s;

@@ -40,29 +40,6 @@ static inline double eng__pos0(double v)
 }
 #else
 static inline double eng__pos0(double v) { return v > 0 ? v : 0.0; }
-/* The internal bound for the raw (unnormalised) sum. With normalisation the
- * scaled cutoff is nudged up a little so pruning never abandons a distance
- * the final, exact comparison would accept. */
-static inline double eng__dtw_raw_bound(const eng_dtw_opts *o, size_t na, size_t nb)
-{
-  if (!o->normalize || isinf(o->cutoff))
-    return o->cutoff;
-  double s = o->cutoff * (double)(na + nb);
-  return s + fabs(s) * 1e-12 + 1e-300;
-}
-
-/* The raw sum as the caller sees it (normalised when asked), checked against
- * the cutoff: 0 with *dist, or ENG_ECUTOFF. */
-static inline int eng__dtw_finish(const eng_dtw_opts *o, size_t na, size_t nb, double raw,
-                                  double *dist)
-{
-  double v = o->normalize ? raw / (double)(na + nb) : raw;
-  if (v > o->cutoff)
-    return ENG_ECUTOFF;
-  *dist = v;
-  return 0;
-}
-
 #endif
 
 /* Cost of a point against an envelope [lo, hi] (LB_Keogh, Keogh 2002).

@@ -26,8 +26,9 @@
  * Every cell takes the minimum of the same three values and adds the same
  * cost as the serial kernels (min is exact and order-free on non-NaN values,
  * and (a-b)^2 == (b-a)^2 exactly), so the results are bit-identical. The
- * target attributes enable AVX2 / AVX-512F but not FMA, so the product and
- * the sum can never be contracted into one rounding. */
+ * build passes -ffp-contract=off (configure.ac): target("avx512f") lets gcc
+ * fuse a multiply and an add, which would round differently from the serial
+ * kernels. */
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>

@@ -202,9 +202,10 @@ ENG_EXTERN int eng_dtw_search(const double *q, size_t nq, const double *x, size_
 ENG_EXTERN void eng_dtw_search_opts_init(eng_dtw_search_opts *o);
 
 /* As eng_dtw_search with the instruction set of the per-window bounds forced
- * (for tests and benchmarks): ENG_DTW_ISA_SCALAR
- * is portable C, any other supported value uses AVX2 (there is no wider code
- * for the search). The matches are the same whatever the instruction set.
+ * (for tests and benchmarks): ENG_DTW_ISA_SCALAR is portable C,
+ * ENG_DTW_ISA_AVX2 uses AVX2, ENG_DTW_ISA_AVX512 (and ENG_DTW_ISA_AUTO) the
+ * widest of AVX-512F / AVX2 the CPU has. The matches (bit for bit) and the
+ * stats counters are the same whatever the instruction set.
  * Errors: as eng_dtw_search, plus ENG_ENOSYS (isa not supported here). */
 ENG_EXTERN int eng_dtw_search_isa(const double *q, size_t nq, const double *x, size_t nx,
                                   const eng_dtw_search_opts *opts, eng_dtw_isa isa,
