@@ -1,7 +1,33 @@
 /* check_fnn.c: false nearest neighbours and Cao's method: brute-force agreement and published dimensions. */
 #include <check.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* The nearest-neighbour core is internal to the library. A private copy of
+ * its source, every external name renamed so that nothing clashes with the
+ * library's, lets the tests below drive both of its leaf-scan paths (AVX2
+ * and portable) on the same trees. */
+#define eng_points_delay fnntest_points_delay
+#define eng_points_rows fnntest_points_rows
+#define eng_kdtree_size fnntest_kdtree_size
+#define eng__kdtree_points fnntest_kdtree_points
+#define eng__kdtree_index fnntest_kdtree_index
+#define eng__nn_work_size fnntest_nn_work_size
+#define eng__nn_build fnntest_nn_build
+#define eng__nn_self fnntest_nn_self
+#define eng_kdtree_destroy fnntest_kdtree_destroy
+#define eng_kdtree_create fnntest_kdtree_create
+#define eng_kdtree_knn fnntest_kdtree_knn
+#define eng__kdtree_visit fnntest_kdtree_visit
+#define eng_kdtree_count fnntest_kdtree_count
+#define eng_kdtree_radius fnntest_kdtree_radius
+#define eng__series_check fnntest_series_check
+#define eng__mean_period fnntest_mean_period
+#define eng__auto_theiler fnntest_auto_theiler
+#define eng__t975 fnntest_t975
+#include "../algorithms/dynamics/neighbors.c"
 
 #include "engine.h"
 #include "engine/dynamics.h"
@@ -116,11 +142,12 @@ END_TEST
 
 START_TEST(all_dimensions_equal_brute_force)
 {
-  /* The serial versions carry each row's neighbour from one dimension to
-   * the next as a search hint: m = 1..10 in one call must still agree with
-   * the brute force in every dimension, on a tie-rich integer walk and on
-   * Gaussian noise, with Theiler windows 0 and 40, and with a window wider
-   * than the series for the top dimensions (no neighbour at all). */
+  /* The serial versions reuse one workspace across dimensions and seed
+   * each search with hints from rows already answered: m = 1..10 in one call
+   * must still agree with the brute force in every dimension, on a tie-rich
+   * integer walk and on Gaussian noise, with Theiler windows 0 and 40, and
+   * with a window wider than the series for the top dimensions (no
+   * neighbour at all). */
   eng_rng r;
   eng_rng_seed(&r, 5);
   size_t n = 800 / scale() + 60;
@@ -168,6 +195,121 @@ static double *series(eng_system_kind k, size_t n)
   ck_assert_int_eq(eng_system_generate(&s, n, 1, NULL, x), 0);
   return x;
 }
+
+/* Brute-force nearest neighbour of row i of the delay vectors (dimension m,
+ * delay tau): positive distance, |j - i| > theiler, ties to the smaller j,
+ * the raw distance (squared Euclidean, or max norm) summed in coordinate
+ * order as the definition reads. */
+static size_t nn_brute(const double *x, size_t rows, unsigned m, unsigned tau, int maxnorm,
+                       size_t theiler, size_t i, double *dist)
+{
+  double best = INFINITY;
+  size_t arg = SIZE_MAX;
+  for (size_t j = 0; j < rows; j++) {
+    if ((i > j ? i - j : j - i) <= theiler) continue;
+    double d = 0;
+    for (unsigned c = 0; c < m; c++) {
+      double v = x[i + c * tau] - x[j + c * tau];
+      d = maxnorm ? fmax(d, fabs(v)) : d + v * v;
+    }
+    if (d > 0 && d < best) {
+      best = d;
+      arg = j;
+    }
+  }
+  *dist = best;
+  return arg;
+}
+
+START_TEST(core_paths_equal_brute_force)
+{
+  /* Every query of the core, through the portable leaf scan and (where the
+   * CPU has it) the AVX2 one, with good, useless and out-of-range hints, on a
+   * smooth flow, Gaussian noise and a tie-rich integer walk, under both
+   * norms: the same neighbour and the bit-identical distance as the brute
+   * force. */
+  eng_rng r;
+  eng_rng_seed(&r, 21);
+  size_t n = 1200 / scale() + 80;
+  double *x = series(ENG_SYS_LORENZ, n);
+  double *y = malloc(n * sizeof *y), *z = malloc(n * sizeof *z);
+  double acc = 0;
+  for (size_t i = 0; i < n; i++) {
+    y[i] = eng_rng_normal(&r);
+    z[i] = (acc += floor(eng_rng_uniform(&r) * 5) - 2);
+  }
+  const double *sets[3] = {x, y, z};
+  const unsigned ms[3] = {1, 3, 8};
+  int paths = 1;
+#if ENG__NN_AVX2
+  paths = __builtin_cpu_supports("avx2") ? 2 : 1;
+#endif
+  for (int set = 0; set < 3; set++)
+    for (int mi = 0; mi < 3; mi++)
+      for (int maxnorm = 0; maxnorm < 2; maxnorm++)
+        for (size_t theiler = 0; theiler <= 7; theiler += 7) {
+          unsigned m = ms[mi], tau = 2;
+          size_t rows = n - (size_t)(m - 1) * tau;
+          void *work = malloc(fnntest_nn_work_size(rows, m));
+          eng__nn t;
+          fnntest_nn_build(&t, work, sets[set], rows, m, 1, tau, maxnorm);
+          for (size_t i = 0; i < rows; i++) {
+            double db;
+            size_t jb = nn_brute(sets[set], rows, m, tau, maxnorm, theiler, i, &db);
+            size_t hint[4] = {jb, i + 1, SIZE_MAX, eng_rng_next(&r) % (rows + 5)};
+            for (int path = 0; path < paths; path++) {
+              t.avx2 = path;
+              for (unsigned nh = 0; nh <= 4; nh += 2) {
+                double d;
+                size_t j = fnntest_nn_self(&t, i, theiler, hint + (nh == 2 ? 2 : 0), nh, &d);
+                ck_assert_uint_eq(j, jb);
+                if (jb != SIZE_MAX) ck_assert(memcmp(&d, &db, sizeof d) == 0);
+              }
+            }
+          }
+          free(work);
+        }
+  free(x);
+  free(y);
+  free(z);
+}
+END_TEST
+
+START_TEST(flow_all_dimensions_equal_brute_force)
+{
+  /* On a smooth flow the hints carried between dimensions and along the
+   * trajectory are nearly always right: FNN and Cao over m = 1..10, serial
+   * and one dimension at a time, must still equal the brute force. */
+  size_t n = 1500 / scale() + 150;
+  double *x = series(ENG_SYS_LORENZ, n);
+  eng_dim_opts o;
+  eng_dim_opts_init(&o);
+  o.tau = 5;
+  o.m_max = 10;
+  o.theiler = 3;
+  double frac[10], e1[10], e2[10], E[11], Es[11];
+  int rc = eng_dim_fnn(x, n, &o, frac, NULL, NULL);
+  ck_assert(rc == 0 || rc == ENG_ERANGE);
+  rc = eng_dim_cao(x, n, &o, e1, e2, NULL, NULL);
+  ck_assert(rc == 0 || rc == ENG_ERANGE);
+  for (unsigned d = 1; d <= 11; d++) {
+    cao_brute(x, n, &o, d, &E[d - 1], &Es[d - 1]);
+    double Eo, Eso;
+    ck_assert_int_eq(eng_dim_cao_one(x, n, &o, d, &Eo, &Eso, NULL), 0);
+    ck_assert_double_eq_tol(Eo, E[d - 1], 1e-12 * E[d - 1]);
+    ck_assert_double_eq_tol(Eso, Es[d - 1], 1e-12 * Es[d - 1]);
+  }
+  for (unsigned m = 1; m <= 10; m++) {
+    double fb = fnn_brute(x, n, &o, m), fo;
+    ck_assert_double_eq_tol(frac[m - 1], fb, 1e-15);
+    ck_assert_int_eq(eng_dim_fnn_one(x, n, &o, m, &fo, NULL), 0);
+    ck_assert_double_eq_tol(fo, fb, 1e-15);
+    ck_assert_double_eq_tol(e1[m - 1], E[m] / E[m - 1], 1e-12 * E[m] / E[m - 1]);
+    ck_assert_double_eq_tol(e2[m - 1], Es[m] / Es[m - 1], 1e-12 * Es[m] / Es[m - 1]);
+  }
+  free(x);
+}
+END_TEST
 
 START_TEST(fnn_henon_lorenz)
 {
@@ -378,6 +520,8 @@ int main(void)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, tree_equals_brute_force);
   tcase_add_test(tc, all_dimensions_equal_brute_force);
+  tcase_add_test(tc, core_paths_equal_brute_force);
+  tcase_add_test(tc, flow_all_dimensions_equal_brute_force);
   tcase_add_test(tc, fnn_henon_lorenz);
   tcase_add_test(tc, cao_henon_lorenz_noise);
   tcase_add_test(tc, errors);

@@ -33,7 +33,16 @@ typedef struct eng__nn {
   size_t *slot;     /* n: point index -> slot */
   double *box;      /* (2 nleaf - 1) nodes x (m minima, m maxima), preorder */
   unsigned char *sdim; /* per node: the coordinate it splits on */
+  int avx2;         /* 1: self queries scan leaves with AVX2 (set by eng__nn_build
+                       from the CPU; 0 forces the portable path, same results) */
 } eng__nn;
+
+/* 1 where the AVX2 leaf scan is compiled in (GCC/clang on x86). */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define ENG__NN_AVX2 1
+#else
+#define ENG__NN_AVX2 0
+#endif
 
 /* Bytes of workspace eng__nn_build needs (aligned inside). */
 size_t eng__nn_work_size(size_t n, unsigned m);

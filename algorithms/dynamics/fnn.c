@@ -24,31 +24,40 @@ void eng_dim_opts_init(eng_dim_opts *o)
 
 size_t eng_dim_work_size(size_t n, unsigned m_max)
 {
-  /* Cao needs dimension m_max + 1; one extra array carries each vector's
-   * neighbour from one dimension to the next, another its distance. */
+  /* Cao needs dimension m_max + 1; one extra array holds each vector's
+   * neighbour, another its distance. */
   return eng__nn_work_size(n, m_max + 1) + 64 + n * (sizeof(size_t) + sizeof(double));
 }
 
 /* Nearest neighbour of every row of dimension m (rows of x with an (m+1)-th
- * coordinate). nn[i] holds on entry the neighbour found in the previous
- * dimension (SIZE_MAX for none) and on return this one's, with its raw
- * distance in dd[i]. The hint (an m-dim neighbour usually stays one when a
- * coordinate is added) only tightens the search's starting bound: the answer
- * is the exact nearest neighbour either way. */
+ * coordinate) into nn[i] (SIZE_MAX for none), its raw distance into dd[i].
+ *
+ * Each query starts from hints that only tighten the search's starting
+ * bound (the answer is the exact nearest neighbour either way). Queries go
+ * in leaf order: consecutive ones are neighbours in space, so the previous
+ * answer is a good hint and the leaves stay cached. A flow's neighbours also
+ * move along together: when row i - 1 has neighbour j, row i usually has
+ * j + 1 (and when i + 1 has j, i has j - 1). Each dimension is searched
+ * from nothing else: the neighbour of the dimension below, tried as a
+ * fourth hint, cost more to evaluate than it saved once these were there,
+ * and leaving it out makes every dimension independent, so the scheduled
+ * per-dimension jobs do exactly the serial kernel's work. */
 static void all_nearest(const double *x, size_t rows, unsigned m, unsigned tau, size_t theiler,
                         int maxnorm, void *work, size_t *nn, double *dd)
 {
   eng__nn t;
   eng__nn_build(&t, work, x, rows, m, 1, tau, maxnorm);
-  /* Queries in leaf order: consecutive queries are neighbours in space, so
-   * the previous answer is a second good hint and the leaves stay cached. */
+  for (size_t i = 0; i < rows; i++) nn[i] = SIZE_MAX;
   size_t prev = SIZE_MAX;
   for (size_t s = 0; s < t.nleaf * ENG__NN_LEAF; s++) {
     size_t i = t.idx[s];
     if (i == SIZE_MAX) continue;
-    size_t hint[2] = {nn[i], prev};
+    size_t before = i > 0 && nn[i - 1] != SIZE_MAX ? nn[i - 1] + 1 : SIZE_MAX;
+    size_t after = i + 1 < rows && nn[i + 1] != SIZE_MAX && nn[i + 1] > 0 ? nn[i + 1] - 1
+                                                                         : SIZE_MAX;
+    size_t hint[3] = {prev, before, after};
     double d;
-    size_t j = eng__nn_self(&t, i, theiler, hint, 2, &d);
+    size_t j = eng__nn_self(&t, i, theiler, hint, 3, &d);
     nn[i] = j;
     dd[i] = d;
     prev = j;
@@ -90,8 +99,8 @@ static dimwork split_work(void *work, size_t n)
   return w;
 }
 
-/* Core of FNN for one m; x already validated, ra = std of x. w.nn holds the
- * neighbours of dimension m - 1 (or SIZE_MAX) and receives those of m. */
+/* Core of FNN for one m; x already validated, ra = std of x. w.nn receives
+ * the neighbours of dimension m. */
 static double fnn_one(const double *x, size_t n, const eng_dim_opts *o, unsigned m, double ra,
                       dimwork w)
 {
@@ -121,7 +130,6 @@ int eng_dim_fnn_one(const double *x, size_t n, const eng_dim_opts *o, unsigned m
   void *mem = work;
   if (!mem && !(mem = malloc(eng_dim_work_size(n, m)))) return ENG_ENOMEM;
   dimwork w = split_work(mem, n);
-  for (size_t i = 0; i < n; i++) w.nn[i] = SIZE_MAX;
   *frac = fnn_one(x, n, o, m, series_std(x, n), w);
   if (mem != work) free(mem);
   return 0;
@@ -149,7 +157,6 @@ int eng_dim_fnn(const double *x, size_t n, const eng_dim_opts *o, double *frac, 
   if (!mem && !(mem = malloc(eng_dim_work_size(n, o->m_max)))) return ENG_ENOMEM;
   double ra = series_std(x, n);
   dimwork w = split_work(mem, n);
-  for (size_t i = 0; i < n; i++) w.nn[i] = SIZE_MAX;
   for (unsigned k = 1; k <= o->m_max; k++) f[k - 1] = fnn_one(x, n, o, k, ra, w);
   if (mem != work) free(mem);
   unsigned chosen = 0;
@@ -190,7 +197,6 @@ int eng_dim_cao_one(const double *x, size_t n, const eng_dim_opts *o, unsigned d
   void *mem = work;
   if (!mem && !(mem = malloc(eng_dim_work_size(n, d)))) return ENG_ENOMEM;
   dimwork w = split_work(mem, n);
-  for (size_t i = 0; i < n; i++) w.nn[i] = SIZE_MAX;
   cao_one(x, n, o, d, E, Estar, w);
   if (mem != work) free(mem);
   return 0;
@@ -217,7 +223,6 @@ int eng_dim_cao(const double *x, size_t n, const eng_dim_opts *o, double *e1, do
   void *mem = work;
   if (!mem && !(mem = malloc(eng_dim_work_size(n, o->m_max)))) return ENG_ENOMEM;
   dimwork w = split_work(mem, n);
-  for (size_t i = 0; i < n; i++) w.nn[i] = SIZE_MAX;
   for (unsigned d = 1; d <= o->m_max + 1; d++) cao_one(x, n, o, d, &E[d - 1], &Es[d - 1], w);
   if (mem != work) free(mem);
   double *a = e1 ? e1 : l1, *b = e2 ? e2 : l2;

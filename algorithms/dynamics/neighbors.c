@@ -1,5 +1,6 @@
 /* neighbors.c: k-d tree over delay vectors (the shared search core and the public tree): nearest, k nearest and fixed-radius queries with a Theiler window. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,6 +191,11 @@ void eng__nn_build(eng__nn *t, void *work, const double *base, size_t n, unsigne
   t->nleaf = nleaf;
   t->m = m;
   t->maxnorm = maxnorm;
+#if ENG__NN_AVX2
+  t->avx2 = __builtin_cpu_supports("avx2") != 0;
+#else
+  t->avx2 = 0;
+#endif
   t->leaf = (double *)w;
   w += align64(slots * m * sizeof(double));
   t->box = (double *)w;
@@ -219,32 +225,119 @@ void eng__nn_build(eng__nn *t, void *work, const double *base, size_t n, unsigne
   boxes(t, 0, 0, nleaf);
 }
 
-/* Raw distances (squared for Euclidean) from q to the LEAF slots of leaf L.
- * Fixed trip counts and no early exit: the compiler vectorises both loops,
- * and for m <= ~12 that beats per-point early exits with their branches. */
-static inline void leaf_dists(const eng__nn *t, size_t L, const double *q, double *restrict d)
+/* Raw distances (squared for Euclidean) from q to the LEAF slots of leaf L,
+ * into d, and a bit mask of the slots whose distance is <= bound (a NaN
+ * distance never is). Every slot's distance is the same sequence of IEEE
+ * operations as the obvious scalar loop (coordinates in order from 0.0, no
+ * fused multiply-add), so results do not depend on the code path.
+ *
+ * With GCC/clang vector extensions the 16 running distances stay in eight
+ * 2-lane SSE2 registers (four AVX2 ones in self_leaf_avx2) instead of an
+ * array re-read for every coordinate, and the mask lets the caller visit
+ * only the candidates rather than branch on each slot (a mispredicted
+ * branch per slot cost more than the arithmetic). Other compilers get the
+ * plain loops. */
+#if defined(__GNUC__)
+typedef double v2d __attribute__((vector_size(16)));
+typedef long long v2l __attribute__((vector_size(16)));
+_Static_assert(LEAF == 16, "leaf_scan holds a leaf in eight 2-lane vectors");
+
+#define VLOAD(v, p) memcpy(&(v), (p), sizeof(v))
+/* a > b ? a : b lane by lane, keeping b when either is NaN as the scalar
+ * form does */
+#define VMAX(a, b) ((v2d)(((v2l)(a) & ((a) > (b))) | ((v2l)(b) & ~((a) > (b)))))
+/* the 2-bit candidate mask of a pair of slots, shifted to slot 2 * i */
+#define VBITS(a, b, i) ((unsigned)(((a) <= (b))[0] & 1) << (2 * (i)) | \
+                        (unsigned)(((a) <= (b))[1] & 1) << (2 * (i) + 1))
+
+static inline __attribute__((always_inline)) unsigned
+leaf_scan(const eng__nn *t, size_t L, const double *q, double bound, double *restrict d)
+{
+  const unsigned m = t->m;
+  const double *P = t->leaf + L * m * LEAF;
+  v2d a[8], v[8];
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; k++)
+    a[k] = (v2d){0.0, 0.0};
+  if (!t->maxnorm) {
+    for (unsigned c = 0; c < m; c++) {
+      const double *pc = P + (size_t)c * LEAF;
+      v2d qc = {q[c], q[c]};
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; k++) {
+        VLOAD(v[k], pc + 2 * k);
+        v[k] -= qc;
+        a[k] += v[k] * v[k];
+      }
+    }
+  } else {
+    const v2l abs = {INT64_MAX, INT64_MAX};
+    for (unsigned c = 0; c < m; c++) {
+      const double *pc = P + (size_t)c * LEAF;
+      v2d qc = {q[c], q[c]};
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; k++) {
+        VLOAD(v[k], pc + 2 * k);
+        v[k] = (v2d)((v2l)(v[k] - qc) & abs);
+        a[k] = VMAX(v[k], a[k]);
+      }
+    }
+  }
+  v2d b = {bound, bound};
+  unsigned bits = 0;
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; k++) {
+    memcpy(d + 2 * k, &a[k], sizeof a[k]);
+    bits |= VBITS(a[k], b, k);
+  }
+  return bits;
+}
+
+static inline unsigned next_bit(unsigned *bits)
+{
+  unsigned p = (unsigned)__builtin_ctz(*bits);
+  *bits &= *bits - 1;
+  return p;
+}
+#else
+static inline unsigned leaf_scan(const eng__nn *t, size_t L, const double *q, double bound,
+                                 double *restrict d)
 {
   const unsigned m = t->m;
   const double *P = t->leaf + L * m * LEAF;
   for (size_t p = 0; p < LEAF; p++)
     d[p] = 0.0;
-  if (!t->maxnorm) {
-    for (unsigned c = 0; c < m; c++) {
-      const double qc = q[c], *pc = P + (size_t)c * LEAF;
-      for (size_t p = 0; p < LEAF; p++) {
-        double v = pc[p] - qc;
-        d[p] += v * v;
-      }
-    }
-  } else {
-    for (unsigned c = 0; c < m; c++) {
-      const double qc = q[c], *pc = P + (size_t)c * LEAF;
-      for (size_t p = 0; p < LEAF; p++) {
-        double v = fabs(pc[p] - qc);
+  for (unsigned c = 0; c < m; c++) {
+    const double qc = q[c], *pc = P + (size_t)c * LEAF;
+    for (size_t p = 0; p < LEAF; p++) {
+      double v = fabs(pc[p] - qc);
+      if (t->maxnorm)
         d[p] = v > d[p] ? v : d[p];
-      }
+      else
+        d[p] += v * v;
     }
   }
+  unsigned bits = 0;
+  for (size_t p = 0; p < LEAF; p++)
+    bits |= (unsigned)(d[p] <= bound) << p;
+  return bits;
+}
+
+static inline unsigned next_bit(unsigned *bits)
+{
+  unsigned p = 0;
+  while (!(*bits >> p & 1u))
+    p++;
+  *bits &= *bits - 1;
+  return p;
+}
+#endif
+
+/* Raw distances from q to the LEAF slots of leaf L (the radius and k-nearest
+ * queries filter themselves). */
+static inline void leaf_dists(const eng__nn *t, size_t L, const double *q, double *restrict d)
+{
+  (void)leaf_scan(t, L, q, 0.0, d);
 }
 
 /* Raw distance from q to the box of node k: never more than the distance to
@@ -254,14 +347,19 @@ static inline double box_dist(const eng__nn *t, size_t k, const double *q)
   const unsigned m = t->m;
   const double *mn = t->box + k * 2 * m, *mx = mn + m;
   double acc = 0.0;
-  for (unsigned c = 0; c < m; c++) {
-    double a = mn[c] - q[c], b = q[c] - mx[c];
-    double d = a > b ? a : b;
-    if (d > 0.0) {
-      if (t->maxnorm)
-        acc = d > acc ? d : acc;
-      else
-        acc += d * d;
+  /* branch-free: the gap along a coordinate is max(lo - q, q - hi, 0) */
+  if (t->maxnorm) {
+    for (unsigned c = 0; c < m; c++) {
+      double a = mn[c] - q[c], b = q[c] - mx[c];
+      double d = a > b ? a : b;
+      acc = d > acc ? d : acc;
+    }
+  } else {
+    for (unsigned c = 0; c < m; c++) {
+      double a = mn[c] - q[c], b = q[c] - mx[c];
+      double d = a > b ? a : b;
+      d = d > 0.0 ? d : 0.0;
+      acc += d * d;
     }
   }
   return acc;
@@ -301,12 +399,14 @@ typedef struct sq {
   size_t arg;  /* SIZE_MAX: none yet */
 } sq;
 
-static void self_leaf(const eng__nn *t, size_t L, sq *s)
+/* The candidates of one leaf (bits from leaf_scan) against the best so far. */
+static inline __attribute__((always_inline)) void take(const eng__nn *t, size_t L, sq *s,
+                                                       const double *d, unsigned bits)
 {
-  double d[LEAF];
-  leaf_dists(t, L, s->q, d);
   const size_t *ix = t->idx + L * LEAF;
-  for (size_t p = 0; p < LEAF; p++) {
+  while (bits) {
+    unsigned p = next_bit(&bits);
+    /* best may have shrunk since the mask was taken */
     if (!(d[p] <= s->best))
       continue;
     size_t j = ix[p];
@@ -318,6 +418,74 @@ static void self_leaf(const eng__nn *t, size_t L, sq *s)
       s->arg = j;
     }
   }
+}
+
+static void self_leaf(const eng__nn *t, size_t L, sq *s)
+{
+  double d[LEAF];
+  take(t, L, s, d, leaf_scan(t, L, s->q, s->best, d));
+}
+
+#if ENG__NN_AVX2
+/* leaf_scan with 4-lane AVX2 vectors: the same operations lane by lane (the
+ * target has no FMA, so nothing is fused), half the instructions. */
+typedef double v4d __attribute__((vector_size(32)));
+typedef long long v4l __attribute__((vector_size(32)));
+#define VMAX4(a, b) ((v4d)(((v4l)(a) & ((a) > (b))) | ((v4l)(b) & ~((a) > (b)))))
+
+__attribute__((target("avx2"))) static void self_leaf_avx2(const eng__nn *t, size_t L, sq *s)
+{
+  const unsigned m = t->m;
+  const double *P = t->leaf + L * m * LEAF, *q = s->q;
+  v4d a[4], v[4];
+  for (int k = 0; k < 4; k++)
+    a[k] = (v4d){0.0, 0.0, 0.0, 0.0};
+  if (!t->maxnorm) {
+    for (unsigned c = 0; c < m; c++) {
+      const double *pc = P + (size_t)c * LEAF;
+      v4d qc = {q[c], q[c], q[c], q[c]};
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; k++) {
+        VLOAD(v[k], pc + 4 * k);
+        v[k] -= qc;
+        a[k] += v[k] * v[k];
+      }
+    }
+  } else {
+    const v4l abs = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
+    for (unsigned c = 0; c < m; c++) {
+      const double *pc = P + (size_t)c * LEAF;
+      v4d qc = {q[c], q[c], q[c], q[c]};
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; k++) {
+        VLOAD(v[k], pc + 4 * k);
+        v[k] = (v4d)((v4l)(v[k] - qc) & abs);
+        a[k] = VMAX4(v[k], a[k]);
+      }
+    }
+  }
+  double d[LEAF];
+  v4d b = {s->best, s->best, s->best, s->best};
+  const v4l w0 = {1, 2, 4, 8};
+  v4l k4 = {0, 0, 0, 0};
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; k++) {
+    memcpy(d + 4 * k, &a[k], sizeof a[k]);
+    k4 |= (a[k] <= b) & (w0 << (4 * k));
+  }
+  take(t, L, s, d, (unsigned)(k4[0] | k4[1] | k4[2] | k4[3]));
+}
+#endif
+
+static inline void visit_leaf(const eng__nn *t, size_t L, sq *s)
+{
+#if ENG__NN_AVX2
+  if (t->avx2) {
+    self_leaf_avx2(t, L, s);
+    return;
+  }
+#endif
+  self_leaf(t, L, s);
 }
 
 /* A subtree that does not hold the query: nearer child first; <= because a
@@ -344,7 +512,7 @@ static void other_rec(const eng__nn *t, size_t k, size_t a, size_t e, sq *s)
     a = af;
     e = ef;
   }
-  self_leaf(t, a, s);
+  visit_leaf(t, a, s);
 }
 
 size_t eng__nn_self(const eng__nn *t, size_t i, size_t theiler, const size_t *hint,
@@ -363,13 +531,18 @@ size_t eng__nn_self(const eng__nn *t, size_t i, size_t theiler, const size_t *hi
       continue;
     size_t sj = t->slot[j];
     const double *Q = t->leaf + (sj / LEAF) * m * LEAF + sj % LEAF;
+    /* the same operations, in the same order, as leaf_scan */
     double d = 0.0;
-    for (unsigned c = 0; c < m; c++) {
-      double v = fabs(Q[c * LEAF] - q[c]);
-      if (t->maxnorm)
+    if (t->maxnorm) {
+      for (unsigned c = 0; c < m; c++) {
+        double v = fabs(Q[c * LEAF] - q[c]);
         d = v > d ? v : d;
-      else
+      }
+    } else {
+      for (unsigned c = 0; c < m; c++) {
+        double v = Q[c * LEAF] - q[c];
         d += v * v;
+      }
     }
     if (d > 0.0 && (d < s.best || (d == s.best && j < s.arg))) {
       s.best = d;
@@ -399,7 +572,7 @@ size_t eng__nn_self(const eng__nn *t, size_t i, size_t theiler, const size_t *hi
     }
     depth++;
   }
-  self_leaf(t, a, &s);
+  visit_leaf(t, a, &s);
   while (depth-- > 0)
     if (may_hold(t, sib[depth].k, sib[depth].d, q, s.best))
       other_rec(t, sib[depth].k, sib[depth].a, sib[depth].e, &s);
