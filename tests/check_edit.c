@@ -387,8 +387,9 @@ static size_t make_indel(const uint32_t *a, size_t na, uint32_t *b, size_t cap, 
 START_TEST(test_simd_levels)
 {
   enum { CAP = 2600 };
-  static const size_t slens[] = {0,   1,   63,  64,  65,  127, 128, 129,  255,  256,  257,
-                                 300, 511, 512, 513, 700, 1000, 1023, 1024, 1025, 1100};
+  static const size_t slens[] = {0,   1,   15,  16,  17,  31,   32,   33,   63,   64,  65,
+                                 127, 128, 129, 255, 256, 257,  300,  511,  512,  513, 700,
+                                 1000, 1023, 1024, 1025, 1100};
   static const int levels[] = {ENG_SEQ_SIMD_SCALAR, ENG_SEQ_SIMD_AVX512};
   size_t nsl = sizeof slens / sizeof slens[0];
   eng_seq_ws *ws;
@@ -495,6 +496,83 @@ START_TEST(test_simd_levels)
 }
 END_TEST
 
+/* Short pairs at every instruction-set level: all lengths 0..20 and the word
+ * edges, odd and even text lengths (the two halves of the text differ by one
+ * column when the length is odd), with shared prefixes and suffixes that the
+ * kernels strip, and u32 symbols that agree in some bytes but not all. */
+START_TEST(test_short_edges)
+{
+  static const size_t el[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,  13,  14,  15,
+                              16, 17, 18, 19, 20, 31, 32, 33, 47, 63, 64, 65, 100, 127, 128, 129};
+  static const int levels[] = {ENG_SEQ_SIMD_SCALAR, ENG_SEQ_SIMD_AVX512};
+  size_t nel = sizeof el / sizeof el[0];
+  eng_seq_ws *ws;
+  ck_assert_int_eq(eng_seq_ws_create(&ws), 0);
+  uint32_t a[200], b[200], a2[200], b2[200];
+  unsigned char ab[200], bb[200];
+  int sc = scale();
+  for (size_t lv = 0; lv < 2; lv++) {
+    if (eng_seq_ws_set_simd(ws, levels[lv]) == ENG_ENOSYS)
+      continue;
+    for (size_t x = 0; x < nel; x++)
+      for (size_t y = 0; y < nel; y++)
+        for (int kind = 0; kind < 4; kind += sc > 1 ? 2 : 1) {
+          size_t na = el[x], nb = el[y];
+          unsigned sigma = kind == 0 ? 2 : kind == 1 ? 4 : 256;
+          make_pair(a, na, b, nb, sigma, kind & 1);
+          if (kind == 3 && na > 4 && nb > 4) {
+            /* a shared head and tail around unrelated middles */
+            for (size_t i = 0; i < 3; i++) {
+              b[i] = a[i];
+              b[nb - 1 - i] = a[na - 1 - i];
+            }
+          }
+          to_bytes(a, na, ab);
+          to_bytes(b, nb, bb);
+          size_t want = ref_lev(a, na, b, nb), got = 777;
+          eng_symbols sa = eng_symbols_u8(ab, na), sb = eng_symbols_u8(bb, nb);
+          ck_assert_int_eq(eng_edit_distance(&sa, &sb, ENG_SEQ_NO_MAX, ws, &got), 0);
+          ck_assert_msg(got == want, "level %d na=%zu nb=%zu kind=%d: got %zu want %zu",
+                        levels[lv], na, nb, kind, got, want);
+          ck_assert_int_eq(eng_edit_distance(&sb, &sa, ENG_SEQ_NO_MAX, ws, &got), 0);
+          ck_assert_uint_eq(got, want);
+          size_t ks[3] = {want ? want - 1 : 0, want, want + 1};
+          for (int q = 0; q < 3; q++) {
+            int rc = eng_edit_distance(&sa, &sb, ks[q], ws, &got);
+            if (want <= ks[q])
+              ck_assert(rc == 0 && got == want);
+            else
+              ck_assert(rc == ENG_ECUTOFF && got == ks[q] + 1);
+          }
+          /* u32: equal low bytes, symbols told apart by the high byte only */
+          for (size_t i = 0; i < na; i++)
+            a2[i] = 0x41u | (a[i] << 24);
+          for (size_t j = 0; j < nb; j++)
+            b2[j] = 0x41u | (b[j] << 24);
+          eng_symbols ua = eng_symbols_u32(a2, na), ub = eng_symbols_u32(b2, nb);
+          ck_assert_int_eq(eng_edit_distance(&ua, &ub, ENG_SEQ_NO_MAX, ws, &got), 0);
+          ck_assert_msg(got == want, "u32 level %d na=%zu nb=%zu: got %zu want %zu", levels[lv], na,
+                        nb, got, want);
+        }
+  }
+  /* Equal strings, and strings equal but for one end. */
+  unsigned char s1[300], s2[300];
+  for (size_t i = 0; i < sizeof s1; i++)
+    s1[i] = s2[i] = (unsigned char)(rnd() % 3);
+  size_t d = 99;
+  ck_assert_int_eq(eng_levenshtein(s1, 300, s2, 300, &d), 0);
+  ck_assert_uint_eq(d, 0);
+  ck_assert_int_eq(eng_levenshtein(s1, 300, s2, 299, &d), 0);
+  ck_assert_uint_eq(d, 1);
+  ck_assert_int_eq(eng_levenshtein(s1 + 1, 299, s2, 300, &d), 0);
+  ck_assert_uint_eq(d, 1);
+  s2[150] = (unsigned char)(s2[150] + 1);
+  ck_assert_int_eq(eng_levenshtein(s1, 300, s2, 300, &d), 0);
+  ck_assert_uint_eq(d, 1);
+  eng_seq_ws_destroy(ws);
+}
+END_TEST
+
 /* Long strings take the banded path with several widening passes. */
 START_TEST(test_long)
 {
@@ -532,6 +610,7 @@ int main(void)
   tcase_add_test(tc, test_long);
   tcase_add_test(tc, test_mixed_and_ws_reuse);
   tcase_add_test(tc, test_simd_levels);
+  tcase_add_test(tc, test_short_edges);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

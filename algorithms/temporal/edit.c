@@ -153,6 +153,238 @@ static size_t lev_word2_u8(const unsigned char *p, size_t m, const unsigned char
 }
 
 #if ENG__SEQ_HAVE_AVX512
+/* Bytes of x in reverse order (byte i moves to 63 - i). */
+ENG__SEQ_AVX512 static inline __m512i rev_bytes512(__m512i x)
+{
+  const __m512i r = _mm512_broadcast_i32x4(
+      _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  x = _mm512_shuffle_epi8(x, r);
+  return _mm512_shuffle_i64x2(x, x, _MM_SHUFFLE(0, 1, 2, 3));
+}
+
+/* x moved up by k bytes (1..15) across the whole register, zeros coming in. */
+#define LEV_SHL_BYTES512(x, k)                                                           \
+  _mm512_alignr_epi8((x), _mm512_alignr_epi64((x), _mm512_setzero_si512(), 6), 16 - (k))
+
+/* min(0, the smallest inclusive prefix sum of the 64 signed bytes of e), for
+ * bytes in [-2, 2] (Hillis-Steele scan). Saturating adds keep it exact: a partial
+ * sum over fewer than 64 bytes lies in [-126, 126], and the full sums that
+ * saturate at +127 are positive, so never the minimum. */
+ENG__SEQ_AVX512 static inline int min_prefix512(__m512i e)
+{
+  const __m512i z = _mm512_setzero_si512();
+  e = _mm512_adds_epi8(e, LEV_SHL_BYTES512(e, 1));
+  e = _mm512_adds_epi8(e, LEV_SHL_BYTES512(e, 2));
+  e = _mm512_adds_epi8(e, LEV_SHL_BYTES512(e, 4));
+  e = _mm512_adds_epi8(e, LEV_SHL_BYTES512(e, 8));
+  e = _mm512_adds_epi8(e, _mm512_alignr_epi64(e, z, 6));
+  e = _mm512_adds_epi8(e, _mm512_alignr_epi64(e, z, 4));
+  e = _mm512_min_epi8(e, z);
+  __m256i y = _mm256_min_epi8(_mm512_castsi512_si256(e), _mm512_extracti64x4_epi64(e, 1));
+  __m128i w = _mm_min_epi8(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
+  w = _mm_min_epi8(w, _mm_srli_si128(w, 8));
+  w = _mm_min_epi8(w, _mm_srli_si128(w, 4));
+  w = _mm_min_epi8(w, _mm_srli_si128(w, 2));
+  w = _mm_min_epi8(w, _mm_srli_si128(w, 1));
+  return (int8_t)_mm_cvtsi128_si32(w);
+}
+#undef LEV_SHL_BYTES512
+
+/* min_prefix512 when only the low 16 bytes can be non-zero. */
+ENG__SEQ_AVX512 static inline int min_prefix128(__m128i e)
+{
+  e = _mm_adds_epi8(e, _mm_slli_si128(e, 1));
+  e = _mm_adds_epi8(e, _mm_slli_si128(e, 2));
+  e = _mm_adds_epi8(e, _mm_slli_si128(e, 4));
+  e = _mm_adds_epi8(e, _mm_slli_si128(e, 8));
+  e = _mm_min_epi8(e, _mm_setzero_si128());
+  e = _mm_min_epi8(e, _mm_srli_si128(e, 8));
+  e = _mm_min_epi8(e, _mm_srli_si128(e, 4));
+  e = _mm_min_epi8(e, _mm_srli_si128(e, 2));
+  e = _mm_min_epi8(e, _mm_srli_si128(e, 1));
+  return (int8_t)_mm_cvtsi128_si32(e);
+}
+
+/* Vertical deltas (vp - vn) of a 64-row word as 64 signed bytes. */
+ENG__SEQ_AVX512 static inline __m512i delta_bytes512(uint64_t vp, uint64_t vn)
+{
+  return _mm512_sub_epi8(_mm512_movm_epi8(_cvtu64_mask64(vn)),
+                         _mm512_movm_epi8(_cvtu64_mask64(vp)));
+}
+
+/* Global distance of byte patterns of 1..128 rows (W words) with no threshold,
+ * computed from both ends at once: the left half of the text runs forward
+ * (pattern against t[0, h)) and the right half backward (reversed pattern against
+ * t[h, n) read from its end), in the two 64-bit lanes of the same registers, so
+ * the two column chains overlap and the chain is half as long. The halves meet at
+ * column h (Hirschberg 1975): D(m, n) = min over rows i of F(i, h) + B(i, h), where
+ * F(i, h) = h + P(i) sums the forward column's vertical deltas above row i and
+ * B(i, h) = (n - h) + Q(m - i) those of the backward column (rows counted from the
+ * bottom). Each column step is LEV_WORD_STEP on vectors (three-input functions in
+ * vpternlogq); with two words the addition carries from word 0 to word 1 lane by
+ * lane, and the deltas shift across with vpshldq. */
+ENG__SEQ_AVX512 static inline __attribute__((always_inline)) size_t
+lev_bidir512_body(const unsigned char *p, size_t m, const unsigned char *t, size_t n,
+                  const int W)
+{
+  enum { A = ENG__TL_A, B = ENG__TL_B, C = ENG__TL_C };
+  /* d0 = (a ^ b) | c, ~hp = (a | b) & ~c, hn = ((a ^ b) | c) & b, a | (b & ~c) */
+  enum {
+    TL_D0 = ((A ^ B) | C) & 0xFF,
+    TL_NH = ((A | B) & ~C) & 0xFF,
+    TL_HN = (((A ^ B) | C) & B) & 0xFF,
+    TL_VP = (A | (B & ~C)) & 0xFF
+  };
+  /* W == 0: a single word of at most 16 rows, kept in 128-bit registers. */
+  size_t m0 = W <= 1 ? m : 64, m1 = m - m0;
+  uint64_t live0 = m0 == 64 ? ~(uint64_t)0 : (((uint64_t)1 << m0) - 1);
+  uint64_t live1 = W == 1 ? 0 : m1 == 64 ? ~(uint64_t)0 : (((uint64_t)1 << m1) - 1);
+  __mmask64 k0 = _cvtu64_mask64(live0), k1 = _cvtu64_mask64(live1);
+  __m512i f0 = _mm512_setzero_si512(), f1 = _mm512_setzero_si512();
+  /* The reversed pattern: byte i of r0 r1 (of rx for W == 0) is p[m - 1 - i]. */
+  __m512i r0 = _mm512_setzero_si512(), r1 = _mm512_setzero_si512();
+  const __m128i iota = _mm_set_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  /* ridx[s] = m - 1 - s, negative (so pshufb writes zero) past the pattern. */
+  const __m128i ridx = _mm_sub_epi8(_mm_set1_epi8((char)(m - 1)), iota);
+  __m128i fx = _mm_setzero_si128(), rx = _mm_setzero_si128();
+  if (W == 0) {
+    fx = _mm_maskz_loadu_epi8((__mmask16)live0, p);
+    rx = _mm_shuffle_epi8(fx, ridx);
+  } else if (W == 1) {
+    f0 = _mm512_maskz_loadu_epi8(k0, p);
+    r0 = _mm512_maskz_compress_epi8(_cvtu64_mask64(live0 << (64 - m)), rev_bytes512(f0));
+  } else {
+    _Alignas(64) unsigned char rb[128];
+    f0 = _mm512_maskz_loadu_epi8(k0, p);
+    f1 = _mm512_maskz_loadu_epi8(k1, p + 64);
+    _mm512_store_si512(rb, rev_bytes512(f1));
+    _mm512_store_si512(rb + 64, rev_bytes512(f0));
+    r0 = _mm512_loadu_si512(rb + 128 - m);
+    r1 = _mm512_maskz_loadu_epi8(k1, rb + 192 - m);
+  }
+  const __m128i ones = _mm_set1_epi64x(-1);
+  __m128i vp0 = ones, vn0 = _mm_setzero_si128(), vp1 = ones, vn1 = _mm_setzero_si128();
+  size_t h = n / 2;
+  const unsigned char *tb = t + n; /* the backward half reads tb[-1], tb[-2], ... */
+#define LEV_BI_STEP(CF, CB)                                                               \
+  do {                                                                                    \
+    __m512i cf_ = _mm512_set1_epi8((char)(CF)), cb_ = _mm512_set1_epi8((char)(CB));       \
+    __m128i e0_;                                                                          \
+    if (W == 0)                                                                           \
+      e0_ = _mm_set_epi64x(                                                               \
+          (long long)_mm512_mask2int(                                                     \
+              _mm_mask_cmpeq_epi8_mask((__mmask16)live0, rx, _mm_set1_epi8((char)(CB)))), \
+          (long long)_mm512_mask2int(                                                     \
+              _mm_mask_cmpeq_epi8_mask((__mmask16)live0, fx, _mm_set1_epi8((char)(CF))))); \
+    else                                                                                  \
+      e0_ = _mm_set_epi64x(                                                               \
+          (long long)_cvtmask64_u64(_mm512_mask_cmpeq_epi8_mask(k0, r0, cb_)),            \
+          (long long)_cvtmask64_u64(_mm512_mask_cmpeq_epi8_mask(k0, f0, cf_)));           \
+    __m128i a0_ = _mm_and_si128(e0_, vp0), s0_ = _mm_add_epi64(a0_, vp0);                 \
+    __m128i d0_ = _mm_ternarylogic_epi64(s0_, vp0, _mm_or_si128(e0_, vn0), TL_D0);        \
+    __m128i nh0_ = _mm_ternarylogic_epi64(s0_, _mm_or_si128(vp0, e0_), vn0, TL_NH);       \
+    __m128i hn0_ = _mm_and_si128(d0_, vp0);                                               \
+    if (W == 2) {                                                                         \
+      __m128i e1_ = _mm_set_epi64x(                                                       \
+          (long long)_cvtmask64_u64(_mm512_mask_cmpeq_epi8_mask(k1, r1, cb_)),            \
+          (long long)_cvtmask64_u64(_mm512_mask_cmpeq_epi8_mask(k1, f1, cf_)));           \
+      /* carry out of word 0: a0 <= vp0 bitwise, so it is a0 | (vp0 & ~s0) at bit 63 */ \
+      __m128i c_ = _mm_srli_epi64(_mm_ternarylogic_epi64(a0_, vp0, s0_, TL_VP), 63);      \
+      __m128i s1_ = _mm_add_epi64(_mm_add_epi64(_mm_and_si128(e1_, vp1), vp1), c_);       \
+      __m128i d1_ = _mm_ternarylogic_epi64(s1_, vp1, _mm_or_si128(e1_, vn1), TL_D0);      \
+      __m128i nh1_ = _mm_ternarylogic_epi64(s1_, _mm_or_si128(vp1, e1_), vn1, TL_NH);     \
+      __m128i hn1_ = _mm_and_si128(d1_, vp1);                                             \
+      nh1_ = _mm_shldi_epi64(nh1_, nh0_, 1);                                              \
+      hn1_ = _mm_shldi_epi64(hn1_, hn0_, 1);                                              \
+      vp1 = _mm_ternarylogic_epi64(hn1_, nh1_, d1_, TL_VP);                               \
+      vn1 = _mm_andnot_si128(nh1_, d1_);                                                  \
+    }                                                                                     \
+    nh0_ = _mm_slli_epi64(nh0_, 1);                                                       \
+    if (W <= 1) {                                                                         \
+      /* (d0 & vp) << 1 straight from the doubled sum: 2s = 2a + 2vp, and           \
+       * ((2s ^ 2vp) | 2x) & 2vp is one vpternlogq, a step shorter than shifting    \
+       * hn (2x: x = eq | vn shifted, off the chain). */                                 \
+      __m128i vs_ = _mm_slli_epi64(vp0, 1);                                               \
+      __m128i s2_ = _mm_add_epi64(_mm_slli_epi64(a0_, 1), vs_);                           \
+      hn0_ = _mm_ternarylogic_epi64(s2_, vs_, _mm_slli_epi64(_mm_or_si128(e0_, vn0), 1),  \
+                                    TL_HN);                                               \
+    } else {                                                                              \
+      hn0_ = _mm_slli_epi64(hn0_, 1);                                                     \
+    }                                                                                     \
+    vp0 = _mm_ternarylogic_epi64(hn0_, nh0_, d0_, TL_VP);                                 \
+    vn0 = _mm_andnot_si128(nh0_, d0_);                                                    \
+  } while (0)
+  for (size_t j = 0; j < h; j++)
+    LEV_BI_STEP(t[j], tb[-1 - (ptrdiff_t)j]);
+  if (n - h > h) {
+    /* Odd n: the backward half has one more column; the forward lane keeps its state. */
+    __m128i p0 = vp0, q0 = vn0, p1 = vp1, q1 = vn1;
+    LEV_BI_STEP(t[0], t[h]);
+    vp0 = _mm_blend_epi32(p0, vp0, 0xC);
+    vn0 = _mm_blend_epi32(q0, vn0, 0xC);
+    vp1 = _mm_blend_epi32(p1, vp1, 0xC);
+    vn1 = _mm_blend_epi32(q1, vn1, 0xC);
+  }
+#undef LEV_BI_STEP
+  uint64_t fp0 = (uint64_t)_mm_cvtsi128_si64(vp0) & live0;
+  uint64_t fn0 = (uint64_t)_mm_cvtsi128_si64(vn0) & live0;
+  uint64_t bp0 = (uint64_t)_mm_extract_epi64(vp0, 1) & live0;
+  uint64_t bn0 = (uint64_t)_mm_extract_epi64(vn0, 1) & live0;
+  uint64_t fp1 = (uint64_t)_mm_cvtsi128_si64(vp1) & live1;
+  uint64_t fn1 = (uint64_t)_mm_cvtsi128_si64(vn1) & live1;
+  uint64_t bp1 = (uint64_t)_mm_extract_epi64(vp1, 1) & live1;
+  uint64_t bn1 = (uint64_t)_mm_extract_epi64(vn1, 1) & live1;
+  /* Q(m): the backward column's total. */
+  ptrdiff_t q = (ptrdiff_t)__builtin_popcountll(bp0) + __builtin_popcountll(bp1) -
+                __builtin_popcountll(bn0) - __builtin_popcountll(bn1);
+  /* cand(i) = n + Q(m) + sum over s < i of (F delta s - B delta m - 1 - s): move
+   * backward row r to bit r + sh of the W-word number, so that reversing its bytes
+   * puts row r at byte m - 1 - r. */
+  if (W == 0) {
+    /* Row r of the backward column goes to byte m - 1 - r by one pshufb. */
+    __m128i f = _mm_sub_epi8(_mm_movm_epi8((__mmask16)fn0), _mm_movm_epi8((__mmask16)fp0));
+    __m128i g = _mm_sub_epi8(_mm_movm_epi8((__mmask16)bn0), _mm_movm_epi8((__mmask16)bp0));
+    __m128i e = _mm_sub_epi8(f, _mm_shuffle_epi8(g, ridx));
+    return (size_t)((ptrdiff_t)n + q + min_prefix128(e));
+  }
+  unsigned sh = (unsigned)(64 * (size_t)W - m);
+  if (W == 1) {
+    __m512i e = _mm512_sub_epi8(delta_bytes512(fp0, fn0),
+                                rev_bytes512(delta_bytes512(bp0 << sh, bn0 << sh)));
+    return (size_t)((ptrdiff_t)n + q + min_prefix512(e));
+  }
+  if (sh) {
+    bp1 = (bp1 << sh) | (bp0 >> (64 - sh));
+    bn1 = (bn1 << sh) | (bn0 >> (64 - sh));
+    bp0 <<= sh;
+    bn0 <<= sh;
+  }
+  __m512i e0 = _mm512_sub_epi8(delta_bytes512(fp0, fn0), rev_bytes512(delta_bytes512(bp1, bn1)));
+  __m512i e1 = _mm512_sub_epi8(delta_bytes512(fp1, fn1), rev_bytes512(delta_bytes512(bp0, bn0)));
+  ptrdiff_t tot0 = (ptrdiff_t)__builtin_popcountll(fp0) - __builtin_popcountll(fn0) -
+                   __builtin_popcountll(bp1) + __builtin_popcountll(bn1);
+  ptrdiff_t lo = min_prefix512(e0), hi = tot0 + min_prefix512(e1);
+  return (size_t)((ptrdiff_t)n + q + (lo < hi ? lo : hi));
+}
+
+ENG__SEQ_AVX512 __attribute__((noinline)) static size_t
+lev_bidir512_0(const unsigned char *p, size_t m, const unsigned char *t, size_t n)
+{
+  return lev_bidir512_body(p, m, t, n, 0);
+}
+
+ENG__SEQ_AVX512 __attribute__((noinline)) static size_t
+lev_bidir512_1(const unsigned char *p, size_t m, const unsigned char *t, size_t n)
+{
+  return lev_bidir512_body(p, m, t, n, 1);
+}
+
+ENG__SEQ_AVX512 __attribute__((noinline)) static size_t
+lev_bidir512_2(const unsigned char *p, size_t m, const unsigned char *t, size_t n)
+{
+  return lev_bidir512_body(p, m, t, n, 2);
+}
+
 /* Byte patterns of 1..128 rows with AVX-512BW: one 64-byte compare per pattern
  * word gives the match mask of a text byte directly, so there is no table to
  * build at all (that set-up is most of the cost at these lengths). The pattern is
@@ -415,50 +647,61 @@ static inline __attribute__((always_inline)) size_t lev_band3_body(const eng__se
   /* The window moves at column jnext, when the band's top row j + dmin passes
    * row 64 * (f + 1) + 1, and stops at word W - 3. */
   ptrdiff_t jnext = 65 - dmin;
-  for (size_t j = 1; j <= n; j++) {
-    if ((ptrdiff_t)j >= jnext && f < W - 3) {
-      f++;
-      jnext += 64;
-      vp0 = vp1;
-      vn0 = vn1;
-      vp1 = vp2;
-      vn1 = vn2;
-      vp2 = ~(uint64_t)0;
-      vn2 = 0;
-      size_t nb = f + 3 == W ? m : 64 * (f + 3);
-      score += nb - bottom;
-      bottom = nb;
-      obit = f + 3 == W ? (unsigned)((m - 1) % 64) : 63;
+  /* Runs of columns between window moves: inside one the window's word f and
+   * output bit stay fixed, so the column loop carries only the window, the
+   * score and a text pointer (few enough to stay in registers). */
+  const uint32_t *tp = tid, *tend = tid + n;
+  for (;;) {
+    int move = f < W - 3 && jnext <= (ptrdiff_t)n;
+    const uint32_t *stop = move ? tid + (jnext - 1) : tend;
+    const uint64_t *base = peq + f;
+    uint64_t ob = (uint64_t)1 << obit;
+    for (; tp < stop; tp++) {
+      const uint64_t *eq = base + (size_t)*tp * S;
+      uint64_t e0 = eq[0], e1 = eq[1], e2 = eq[2];
+      /* Carries by comparison: shorter here than the flag round trips of
+       * eng__add_carry between the interleaved word operations. */
+      uint64_t s0 = (e0 & vp0) + vp0;
+      uint64_t c0 = s0 < vp0;
+      uint64_t s1 = (e1 & vp1) + vp1;
+      uint64_t c1 = s1 < vp1;
+      s1 += c0;
+      c1 |= s1 < c0;
+      uint64_t s2 = (e2 & vp2) + vp2 + c1;
+      /* The LEV_WORD_STEP form on ~HP, with the deltas shifted across words. */
+      uint64_t d0 = (s0 ^ vp0) | e0 | vn0, d1 = (s1 ^ vp1) | e1 | vn1, d2 = (s2 ^ vp2) | e2 | vn2;
+      uint64_t nh0 = (s0 | vp0 | e0) & ~vn0, hn0 = d0 & vp0;
+      uint64_t nh1 = (s1 | vp1 | e1) & ~vn1, hn1 = d1 & vp1;
+      uint64_t nh2 = (s2 | vp2 | e2) & ~vn2, hn2 = d2 & vp2;
+      score += (size_t)((nh2 & ob) == 0) - (size_t)((hn2 & ob) != 0);
+      nh2 = (nh2 << 1) | (nh1 >> 63);
+      hn2 = (hn2 << 1) | (hn1 >> 63);
+      nh1 = (nh1 << 1) | (nh0 >> 63);
+      hn1 = (hn1 << 1) | (hn0 >> 63);
+      nh0 <<= 1;
+      hn0 <<= 1;
+      vp0 = hn0 | (nh0 & ~d0);
+      vn0 = d0 & ~nh0;
+      vp1 = hn1 | (nh1 & ~d1);
+      vn1 = d1 & ~nh1;
+      vp2 = hn2 | (nh2 & ~d2);
+      vn2 = d2 & ~nh2;
     }
-    const uint64_t *eq = peq + (size_t)tid[j - 1] * S + f;
-    uint64_t e0 = eq[0], e1 = eq[1], e2 = eq[2];
-    /* Carries by comparison: shorter here than the flag round trips of
-     * eng__add_carry between the interleaved word operations. */
-    uint64_t s0 = (e0 & vp0) + vp0;
-    uint64_t c0 = s0 < vp0;
-    uint64_t s1 = (e1 & vp1) + vp1;
-    uint64_t c1 = s1 < vp1;
-    s1 += c0;
-    c1 |= s1 < c0;
-    uint64_t s2 = (e2 & vp2) + vp2 + c1;
-    /* The LEV_WORD_STEP form on ~HP, with the deltas shifted across words. */
-    uint64_t d0 = (s0 ^ vp0) | e0 | vn0, d1 = (s1 ^ vp1) | e1 | vn1, d2 = (s2 ^ vp2) | e2 | vn2;
-    uint64_t nh0 = (s0 | vp0 | e0) & ~vn0, hn0 = d0 & vp0;
-    uint64_t nh1 = (s1 | vp1 | e1) & ~vn1, hn1 = d1 & vp1;
-    uint64_t nh2 = (s2 | vp2 | e2) & ~vn2, hn2 = d2 & vp2;
-    score += (size_t)(((nh2 >> obit) & 1) ^ 1) - (size_t)((hn2 >> obit) & 1);
-    nh2 = (nh2 << 1) | (nh1 >> 63);
-    hn2 = (hn2 << 1) | (hn1 >> 63);
-    nh1 = (nh1 << 1) | (nh0 >> 63);
-    hn1 = (hn1 << 1) | (hn0 >> 63);
-    nh0 <<= 1;
-    hn0 <<= 1;
-    vp0 = hn0 | (nh0 & ~d0);
-    vn0 = d0 & ~nh0;
-    vp1 = hn1 | (nh1 & ~d1);
-    vn1 = d1 & ~nh1;
-    vp2 = hn2 | (nh2 & ~d2);
-    vn2 = d2 & ~nh2;
+    if (!move)
+      break;
+    /* Column jnext: the window slides down one word. */
+    f++;
+    jnext += 64;
+    vp0 = vp1;
+    vn0 = vn1;
+    vp1 = vp2;
+    vn1 = vn2;
+    vp2 = ~(uint64_t)0;
+    vn2 = 0;
+    size_t nb = f + 3 == W ? m : 64 * (f + 3);
+    score += nb - bottom;
+    bottom = nb;
+    obit = f + 3 == W ? (unsigned)((m - 1) % 64) : 63;
   }
   return score;
 }
@@ -671,9 +914,16 @@ static int lev_run(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t, s
   if (m <= 128 && p->type == ENG_SYM_U8 && t->type == ENG_SYM_U8) {
     size_t r;
 #if ENG__SEQ_HAVE_AVX512
-    if (eng__seq_simd(ws) == ENG_SEQ_SIMD_AVX512)
+    if (eng__seq_simd(ws) == ENG_SEQ_SIMD_AVX512) {
+      if (k >= n + m && n >= 8) {
+        /* No threshold: from both ends at once. */
+        *dist = m <= 16  ? lev_bidir512_0(p->data, m, t->data, n)
+                : m <= 64 ? lev_bidir512_1(p->data, m, t->data, n)
+                          : lev_bidir512_2(p->data, m, t->data, n);
+        return 0;
+      }
       r = lev_short512(p->data, m, t->data, n, k);
-    else
+    } else
 #endif
       r = m <= 64 ? lev_word_u8(p->data, m, t->data, n, k)
                   : lev_word2_u8(p->data, m, t->data, n, k);
@@ -735,6 +985,17 @@ static int lev_run(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t, s
   return 0;
 }
 
+/* lev_run with a temporary workspace, kept out of line so that the calls that
+ * need none do not set up its 4 KiB stack frame. */
+static __attribute__((noinline)) int lev_run_tmp(const eng_symbols *p, const eng_symbols *t,
+                                                 size_t k, size_t *dist)
+{
+  ENG__SEQ_WS_STACK(tmp);
+  int rc = lev_run(&tmp, p, t, k, dist);
+  ENG__SEQ_WS_FREE(tmp);
+  return rc;
+}
+
 static int lev_symbols(const eng_symbols *a, const eng_symbols *b, size_t k, eng_seq_ws *ws,
                        size_t *dist)
 {
@@ -744,16 +1005,32 @@ static int lev_symbols(const eng_symbols *a, const eng_symbols *b, size_t k, eng
    * clamping keeps k + columns_left from overflowing. */
   if (k > p->n + t->n)
     k = p->n + t->n;
+  eng_symbols pc, tc;
+  if (p->type == t->type && p->n &&
+      (eng__seq_at(p, 0) == eng__seq_at(t, 0) ||
+       eng__seq_at(p, p->n - 1) == eng__seq_at(t, t->n - 1))) {
+    /* Equal ends cost nothing: run the kernels on the middle only (equal
+     * strings finish here, similar ones lose a few columns). */
+    size_t pre, suf, sz = p->type == ENG_SYM_U8 ? 1 : 4;
+    eng__seq_affix(p, t, &pre, &suf);
+    if (pre + suf) {
+      pc.type = p->type;
+      tc.type = t->type;
+      pc.data = (const unsigned char *)p->data + pre * sz;
+      tc.data = (const unsigned char *)t->data + pre * sz;
+      pc.n = p->n - pre - suf;
+      tc.n = t->n - pre - suf;
+      p = &pc;
+      t = &tc;
+    }
+  }
   if (p->n == 0) {
     *dist = t->n > k ? k + 1 : t->n;
     return t->n > k ? ENG_ECUTOFF : 0;
   }
   if (ws || (p->n <= 128 && p->type == ENG_SYM_U8 && t->type == ENG_SYM_U8))
     return lev_run(ws, p, t, k, dist);
-  ENG__SEQ_WS_STACK(tmp);
-  int rc = lev_run(&tmp, p, t, k, dist);
-  ENG__SEQ_WS_FREE(tmp);
-  return rc;
+  return lev_run_tmp(p, t, k, dist);
 }
 
 ENG_EXTERN int eng_edit_distance(const eng_symbols *a, const eng_symbols *b, size_t max,

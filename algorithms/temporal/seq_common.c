@@ -27,33 +27,12 @@ ENG_EXTERN int eng_seq_ws_create(eng_seq_ws **ws)
   return 0;
 }
 
-/* What the CPU running us offers (every extension the 512-bit kernels use). */
-static int cpu_simd(void)
-{
-#if ENG__SEQ_HAVE_AVX512
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("popcnt") &&
-      __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2"))
-    return ENG_SEQ_SIMD_AVX512;
-#endif
-  return ENG_SEQ_SIMD_SCALAR;
-}
-
-int eng__seq_simd(const eng_seq_ws *ws)
-{
-  int cpu = cpu_simd();
-  if (ws && ws->simd != ENG_SEQ_SIMD_AUTO && ws->simd < cpu)
-    return ws->simd;
-  return cpu;
-}
-
 ENG_EXTERN int eng_seq_ws_set_simd(eng_seq_ws *ws, int level)
 {
   if (!ws || (level != ENG_SEQ_SIMD_AUTO && level != ENG_SEQ_SIMD_SCALAR &&
               level != ENG_SEQ_SIMD_AVX512))
     return ENG_EINVAL;
-  if (level != ENG_SEQ_SIMD_AUTO && level > cpu_simd())
+  if (level != ENG_SEQ_SIMD_AUTO && level > eng__seq_cpu_simd())
     return ENG_ENOSYS;
   ws->simd = level;
   return 0;
@@ -100,17 +79,6 @@ void *eng__seq_ws_reserve(eng_seq_ws *ws, size_t nbytes)
   return p;
 }
 
-int eng__seq_check(const eng_symbols *s)
-{
-  if (!s || (s->type != ENG_SYM_U8 && s->type != ENG_SYM_U32))
-    return ENG_EINVAL;
-  if (!s->data && s->n > 0)
-    return ENG_EINVAL;
-  if (s->n > SIZE_MAX / 64)
-    return ENG_EINVAL;
-  return 0;
-}
-
 static size_t align64(size_t x) { return (x + 63) & ~(size_t)63; }
 
 /* Knuth multiplicative hashing for the uint32_t symbol map. */
@@ -118,6 +86,25 @@ static inline uint32_t hash32(uint32_t x, unsigned shift)
 {
   return (uint32_t)(x * 2654435769u) >> shift;
 }
+
+#if ENG__SEQ_HAVE_AVX512
+/* The byte-pattern table by one 64-byte compare per pattern word and symbol:
+ * the scalar fill's read-modify-write of a table word per pattern byte makes
+ * each byte wait for the previous store of the same word. sym[id] is the byte
+ * of id 1..nsym; row 0 and the padding words stay as the caller cleared them. */
+ENG__SEQ_AVX512 static void peq_fill512(uint64_t *peq, size_t S, const unsigned char *ps,
+                                        size_t m, const unsigned char *sym, size_t nsym)
+{
+  for (size_t w = 0; 64 * w < m; w++) {
+    size_t len = m - 64 * w < 64 ? m - 64 * w : 64;
+    __mmask64 live = _cvtu64_mask64(len == 64 ? ~(uint64_t)0 : (((uint64_t)1 << len) - 1));
+    __m512i x = _mm512_maskz_loadu_epi8(live, ps + 64 * w);
+    for (size_t id = 1; id <= nsym; id++)
+      peq[id * S + w] =
+          _cvtmask64_u64(_mm512_mask_cmpeq_epi8_mask(live, x, _mm512_set1_epi8((char)sym[id])));
+  }
+}
+#endif
 
 int eng__seq_prepare(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t,
                      size_t extra_bytes, eng__seq_prep *pr, void **extra)
@@ -130,11 +117,14 @@ int eng__seq_prepare(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t,
   if (p->type == ENG_SYM_U8 && t->type == ENG_SYM_U8) {
     const unsigned char *ps = p->data, *ts = t->data;
     uint16_t map[256];
+    unsigned char sym[257];
     memset(map, 0, sizeof map);
     size_t nsym = 0;
     for (size_t i = 0; i < m; i++)
-      if (!map[ps[i]])
+      if (!map[ps[i]]) {
         map[ps[i]] = (uint16_t)++nsym;
+        sym[nsym] = ps[i];
+      }
     size_t peqb = align64((nsym + 1) * S * 8), tidb = align64(n * 4);
     unsigned char *base = eng__seq_ws_reserve(ws, peqb + tidb + extra_bytes);
     if (!base)
@@ -144,8 +134,13 @@ int eng__seq_prepare(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t,
     if (extra)
       *extra = base + peqb + tidb;
     memset(pr->peq, 0, (nsym + 1) * S * 8);
-    for (size_t i = 0; i < m; i++)
-      pr->peq[(size_t)map[ps[i]] * S + i / 64] |= (uint64_t)1 << (i % 64);
+#if ENG__SEQ_HAVE_AVX512
+    if (eng__seq_simd(ws) == ENG_SEQ_SIMD_AVX512)
+      peq_fill512(pr->peq, S, ps, m, sym, nsym);
+    else
+#endif
+      for (size_t i = 0; i < m; i++)
+        pr->peq[(size_t)map[ps[i]] * S + i / 64] |= (uint64_t)1 << (i % 64);
     for (size_t j = 0; j < n; j++)
       pr->tid[j] = map[ts[j]];
     pr->nsym = nsym;
@@ -198,4 +193,59 @@ int eng__seq_prepare(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t,
   }
   pr->nsym = nsym;
   return 0;
+}
+
+/* Index of the first differing byte among nbytes. Word loads go through memcpy
+ * (any alignment); the byte index inside a word relies on little-endian order,
+ * so other machines compare bytewise only. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SEQ_WORD_AFFIX 1
+#else
+#define SEQ_WORD_AFFIX 0
+#endif
+static size_t prefix_bytes(const unsigned char *a, const unsigned char *b, size_t nbytes)
+{
+  size_t i = 0;
+  for (; SEQ_WORD_AFFIX && i + 8 <= nbytes; i += 8) {
+    uint64_t x, y;
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    if (x != y)
+      return i + (size_t)__builtin_ctzll(x ^ y) / 8;
+  }
+  while (i < nbytes && a[i] == b[i])
+    i++;
+  return i;
+}
+
+/* The number of equal bytes ending at a[na - 1] and b[nb - 1], at most lim. */
+static size_t suffix_bytes(const unsigned char *a, size_t na, const unsigned char *b, size_t nb,
+                           size_t lim)
+{
+  size_t i = 0;
+  for (; SEQ_WORD_AFFIX && i + 8 <= lim; i += 8) {
+    uint64_t x, y;
+    memcpy(&x, a + na - i - 8, 8);
+    memcpy(&y, b + nb - i - 8, 8);
+    if (x != y)
+      return i + (size_t)__builtin_clzll(x ^ y) / 8;
+  }
+  while (i < lim && a[na - 1 - i] == b[nb - 1 - i])
+    i++;
+  return i;
+}
+
+void eng__seq_affix(const eng_symbols *a, const eng_symbols *b, size_t *pre, size_t *suf)
+{
+  size_t sz = a->type == ENG_SYM_U8 ? 1 : 4, lim = a->n < b->n ? a->n : b->n;
+  const unsigned char *x = a->data, *y = b->data;
+  if (!lim) {
+    *pre = *suf = 0;
+    return;
+  }
+  /* Bytes first, then whole symbols (a u32 symbol matches only if all 4 bytes do). */
+  size_t p = prefix_bytes(x, y, lim * sz) / sz;
+  size_t s = suffix_bytes(x, a->n * sz, y, b->n * sz, (lim - p) * sz) / sz;
+  *pre = p;
+  *suf = s;
 }

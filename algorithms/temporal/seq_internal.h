@@ -33,9 +33,6 @@ struct eng_seq_ws {
  * needed; NULL when out of memory. Previous contents are not kept. */
 void *eng__seq_ws_reserve(eng_seq_ws *ws, size_t nbytes);
 
-/* The instruction set a call with ws (NULL: none given) uses: ENG_SEQ_SIMD_SCALAR
- * or ENG_SEQ_SIMD_AVX512 (see eng_seq_ws_set_simd). */
-int eng__seq_simd(const eng_seq_ws *ws);
 
 /* The 512-bit kernels are compiled for these extensions only, and called only
  * after eng__seq_simd has checked the CPU for all of them. */
@@ -47,12 +44,46 @@ int eng__seq_simd(const eng_seq_ws *ws);
 #define ENG__SEQ_HAVE_AVX512 0
 #endif
 
+/* What the CPU running us offers (every extension the 512-bit kernels use). */
+static inline int eng__seq_cpu_simd(void)
+{
+#if ENG__SEQ_HAVE_AVX512
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("popcnt") &&
+      __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2"))
+    return ENG_SEQ_SIMD_AVX512;
+#endif
+  return ENG_SEQ_SIMD_SCALAR;
+}
+
+/* The instruction set a call with ws (NULL: none given) uses: ENG_SEQ_SIMD_SCALAR
+ * or ENG_SEQ_SIMD_AVX512 (see eng_seq_ws_set_simd). Inline: short inputs take
+ * nanoseconds, and this runs on every call. */
+static inline int eng__seq_simd(const eng_seq_ws *ws)
+{
+  int cpu = eng__seq_cpu_simd();
+  if (ws && ws->simd != ENG_SEQ_SIMD_AUTO && ws->simd < cpu)
+    return ws->simd;
+  return cpu;
+}
+
 /* Patterns of more than this many 64-bit words use the 512-bit kernels when
  * allowed; peq rows of such patterns are padded to whole 512-bit blocks. */
 #define ENG__SEQ_AVX512_MIN_WORDS 4
 
-/* 0 when s is a usable sequence, ENG_EINVAL otherwise. */
-int eng__seq_check(const eng_symbols *s);
+/* 0 when s is a usable sequence, ENG_EINVAL otherwise (inline: it runs on every
+ * call, and short inputs take nanoseconds). */
+static inline int eng__seq_check(const eng_symbols *s)
+{
+  if (!s || (s->type != ENG_SYM_U8 && s->type != ENG_SYM_U32))
+    return ENG_EINVAL;
+  if (!s->data && s->n > 0)
+    return ENG_EINVAL;
+  if (s->n > SIZE_MAX / 64)
+    return ENG_EINVAL;
+  return 0;
+}
 
 /* Symbol i of s widened to 32 bits. */
 static inline uint32_t eng__seq_at(const eng_symbols *s, size_t i)
@@ -86,6 +117,12 @@ static inline size_t eng__seq_stride(size_t W)
  * Errors: ENG_ENOMEM. p->n must be > 0. */
 int eng__seq_prepare(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t,
                      size_t extra_bytes, eng__seq_prep *pr, void **extra);
+
+/* Length of the common prefix of a and b (*pre) and of the common suffix of what
+ * remains (*suf), comparing eight bytes at a time. Both must have the same
+ * type. Edit distance and LCS are unchanged by removing either (an optimal
+ * alignment can always match them), so the kernels run on the middle only. */
+void eng__seq_affix(const eng_symbols *a, const eng_symbols *b, size_t *pre, size_t *suf);
 
 /* Orders a pair so that *p is the shorter (the pattern). */
 static inline void eng__seq_order(const eng_symbols **p, const eng_symbols **t)
