@@ -233,11 +233,11 @@ int eng_lyap_plan_run(eng_lyap_plan *p, unsigned b)
   if (!p || b >= p->blocks)
     return ENG_EINVAL;
   size_t K = p->kmax + 1;
-  double *sum = p->sum + (size_t)b * K;
-  uint64_t *cnt = p->cnt + (size_t)b * K;
-  memset(sum, 0, K * sizeof *sum);
-  memset(cnt, 0, K * sizeof *cnt);
-  double *prod = malloc(K * sizeof *prod);
+  /* The block accumulates in memory of its own and copies its curve out at
+   * the end: neighbouring blocks' rows of p->sum and p->cnt share a cache
+   * line, and updating them in place from two workers made every block 40%
+   * slower (false sharing on one line, written once per reference point). */
+  double *prod = malloc(K * (2 * sizeof(double) + sizeof(uint64_t)));
   size_t cap = p->o.method == ENG_LYAP_KANTZ ? p->o.max_neighbors : 4;
   size_t *nb = malloc(cap * sizeof *nb);
   if (!prod || !nb) {
@@ -245,8 +245,13 @@ int eng_lyap_plan_run(eng_lyap_plan *p, unsigned b)
     free(nb);
     return ENG_ENOMEM;
   }
-  for (size_t k = 0; k < K; k++)
+  double *sum = prod + K;
+  uint64_t *cnt = (uint64_t *)(sum + K);
+  for (size_t k = 0; k < K; k++) {
     prod[k] = 1.0;
+    sum[k] = 0.0;
+    cnt[k] = 0;
+  }
   const double *x = p->x;
   unsigned m = p->o.m;
   size_t tau = p->o.tau, last = (size_t)(m - 1) * tau;
@@ -323,6 +328,8 @@ int eng_lyap_plan_run(eng_lyap_plan *p, unsigned b)
   if (p->o.method == ENG_LYAP_ROSENSTEIN)
     for (size_t k = 0; k < K; k++)
       sum[k] *= 0.5; /* logs of squared distances */
+  memcpy(p->sum + (size_t)b * K, sum, K * sizeof *sum);
+  memcpy(p->cnt + (size_t)b * K, cnt, K * sizeof *cnt);
   p->used[b] = used;
   p->done[b] = 1;
   free(prod);
