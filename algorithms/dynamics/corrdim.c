@@ -346,18 +346,24 @@ typedef struct scan_ctx {
  * Distances are compared as t = d / r_max < 1 (rounding is monotone, so the
  * max of the scaled differences is the scaled max). */
 
-/* One pass: adds coordinate m to the n pairs of bj/bt, keeps those still
- * closer than r_max into oj/ot and, when counted, counts them in hm (the
- * histogram of dimension m + 1), with no data-dependent branch. */
-static inline size_t extend(const scan_ctx *c, size_t i, unsigned m, const size_t *restrict bj,
-                            const double *restrict bt, size_t n, size_t *restrict oj,
-                            double *restrict ot, uint64_t *restrict hm, const int counted)
+/* One pass: adds coordinate m to pairs k0..n-1 of bj/bt, keeps those still
+ * closer than r_max into oj/ot from n2 on and, when counted, counts them in
+ * hm (the histogram of dimension m + 1), with no data-dependent branch; with
+ * count_in it also counts the pairs it reads into hin (dimension m). Returns
+ * the new n2. extend_avx2 finishes its last pairs here. */
+static inline __attribute__((always_inline)) size_t
+extend_from(const scan_ctx *c, size_t i, unsigned m, const size_t *restrict bj,
+            const double *restrict bt, size_t k0, size_t n, size_t *restrict oj,
+            double *restrict ot, size_t n2, uint64_t *restrict hm, const int counted,
+            uint64_t *restrict hin, const int count_in)
 {
   const double *x = c->x + (size_t)m * c->tau, inv_r = c->inv_r, ref = x[i];
-  size_t u = c->u, n2 = 0;
-  for (size_t k = 0; k < n; k++) {
+  size_t u = c->u;
+  for (size_t k = k0; k < n; k++) {
     size_t j = bj[k];
     double v = fabs(ref - x[j]) * inv_r, t = bt[k];
+    if (count_in)
+      hin[fbin(t, u) * COPIES + (k & (COPIES - 1))]++;
     t = v > t ? v : t;
     int keep = t < 1.0;
     oj[n2] = j;
@@ -371,18 +377,26 @@ static inline size_t extend(const scan_ctx *c, size_t i, unsigned m, const size_
   return n2;
 }
 
+static inline size_t extend(const scan_ctx *c, size_t i, unsigned m, const size_t *restrict bj,
+                            const double *restrict bt, size_t n, size_t *restrict oj,
+                            double *restrict ot, uint64_t *restrict hm, const int counted)
+{
+  return extend_from(c, i, m, bj, bt, 0, n, oj, ot, 0, hm, counted, NULL, 0);
+}
+
 /* The candidates of sorted row s (its window in the first coordinate)
  * closer than r_max in the first two coordinates and outside the Theiler
  * window, into the buffer; returns how many. h1, h2: NULL, or the
  * histograms of dimension 1 (every pair of the window outside the Theiler
  * window) and 2 (the pairs kept) to count in. */
-static size_t filter_scalar(const eng_corrdim_plan *p, const scan_ctx *cx, size_t s, size_t *bj,
-                            double *bt, uint64_t *h1, uint64_t *h2)
+static inline __attribute__((always_inline)) size_t
+filter_from(const eng_corrdim_plan *p, const scan_ctx *cx, size_t s, size_t t, size_t n,
+            size_t *bj, double *bt, uint64_t *h1, uint64_t *h2)
 {
   const double *sv = p->sv, *c1 = p->s1, inv_r = cx->inv_r, v0 = sv[s], v1 = c1[s];
   const size_t *si = p->si;
-  size_t i = si[s], e = p->end[s], w = cx->w, u = cx->u, n = 0;
-  for (size_t t = s + 1; t < e; t++) {
+  size_t i = si[s], e = p->end[s], w = cx->w, u = cx->u;
+  for (; t < e; t++) {
     double a = sv[t] - v0, c = fabs(c1[t] - v1), d = (a > c ? a : c) * inv_r;
     size_t j = si[t], dj = j > i ? j - i : i - j;
     size_t far = dj > w, keep = (d < 1.0) & far;
@@ -395,6 +409,12 @@ static size_t filter_scalar(const eng_corrdim_plan *p, const scan_ctx *cx, size_
       h2[fbin(d, u) * COPIES + (t & (COPIES - 1))] += keep;
   }
   return n;
+}
+
+static size_t filter_scalar(const eng_corrdim_plan *p, const scan_ctx *cx, size_t s, size_t *bj,
+                            double *bt, uint64_t *h1, uint64_t *h2)
+{
+  return filter_from(p, cx, s, s + 1, 0, bj, bt, h1, h2);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -466,21 +486,7 @@ __attribute__((target("avx2"))) static size_t filter_avx2(const eng_corrdim_plan
     if (h2)
       count4(h2, d, mask, vu);
   }
-  const double inv_r = cx->inv_r, v0 = sv[s], v1 = c1[s];
-  size_t w = cx->w, u = cx->u;
-  for (; t < e; t++) {
-    double a = sv[t] - v0, c = fabs(c1[t] - v1), d = (a > c ? a : c) * inv_r;
-    size_t j = si[t], dj = j > i ? j - i : i - j;
-    size_t far = dj > w, keep = (d < 1.0) & far;
-    bj[n] = j;
-    bt[n] = d;
-    n += keep;
-    if (h1)
-      h1[fbin(a * inv_r, u) * COPIES + (t & (COPIES - 1))] += far;
-    if (h2)
-      h2[fbin(d, u) * COPIES + (t & (COPIES - 1))] += keep;
-  }
-  return n;
+  return filter_from(p, cx, s, t, n, bj, bt, h1, h2);
 }
 
 /* extend, four pairs at a time; with count_in it also counts the n pairs
@@ -514,21 +520,7 @@ extend_avx2(const scan_ctx *c, size_t i, unsigned m, const size_t *restrict bj,
     if (counted)
       count4(hm, t, mask, vu);
   }
-  size_t u = c->u;
-  for (; k < n; k++) {
-    size_t j = bj[k];
-    double v = fabs(ref - x[j]) * inv_r, t = bt[k];
-    if (count_in)
-      hin[fbin(t, u) * COPIES + (k & (COPIES - 1))]++;
-    t = v > t ? v : t;
-    int keep = t < 1.0;
-    oj[n2] = j;
-    ot[n2] = t;
-    n2 += (size_t)keep;
-    if (counted)
-      hm[fbin(t, u) * COPIES + (k & (COPIES - 1))] += (uint64_t)keep;
-  }
-  return n2;
+  return extend_from(c, i, m, bj, bt, k, n, oj, ot, n2, hm, counted, hin, count_in);
 }
 #endif
 
