@@ -32,6 +32,7 @@
 #include "engine.h"
 #include "bench.h"
 #include "peers.h"
+#include "peer_fifo.h"
 #include "pool.h"
 #include "monotonic.h"
 
@@ -225,13 +226,9 @@ static void omp_task(exec *x, eng_task_fn fn, void *arg, int prio) {
 }
 #endif
 
-/* Waits without taking a core from the workers (the engine parks in
- * eng_wait_idle; the peers have no such call, so they poll gently). */
+/* Waits without taking a core from the workers. */
 static void poll_until_zero(_Atomic uint64_t *v) {
-  for (unsigned i = 0; atomic_load_explicit(v, memory_order_acquire); i++) {
-    if (i < 1000) sched_yield();
-    else sleep_ns(20000);
-  }
+  for (unsigned i = 0; atomic_load_explicit(v, memory_order_acquire); i++) peer_backoff(i);
 }
 
 /* Submits from whatever thread calls it. A full engine queue is retried from

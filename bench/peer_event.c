@@ -6,12 +6,11 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "peers.h"
+#include "peer_fifo.h"
 #include "monotonic.h"
 
 typedef struct ctx {
@@ -127,18 +126,12 @@ void peer_event_spin(uint64_t n) {
 
 #define EX_PRIOS 5 /* the engine's five levels, libevent's priorities 0..4 */
 
-typedef struct qitem {
-  peer_fn fn;
-  void *arg;
-} qitem;
-
 struct evloop;
 
 typedef struct pq {
   struct evloop *l;
   struct event *ev; /* activated from any thread while pq has items */
-  qitem *q;
-  size_t cap, head, n;
+  peer_fifo fifo;
 } pq;
 
 typedef struct evloop {
@@ -172,16 +165,11 @@ static void on_queue(evutil_socket_t fd, short what, void *arg) {
   /* One task per activation, then back to the loop, which runs the highest
    * active priority next: a critical task waits for at most the task that is
    * running (with max_dispatch_callbacks = 1, set at create). */
+  peer_task it;
   pthread_mutex_lock(&l->mu);
-  if (!q->n) {
-    pthread_mutex_unlock(&l->mu);
-    return;
-  }
-  qitem it = q->q[q->head];
-  q->head = (q->head + 1) % q->cap;
-  q->n--;
-  int more = q->n > 0;
+  int got = peer_fifo_pop(&q->fifo, &it), more = q->fifo.n > 0;
   pthread_mutex_unlock(&l->mu);
+  if (!got) return;
   it.fn(it.arg);
   atomic_fetch_sub_explicit(&l->x->pending, 1, memory_order_release);
   if (more) event_active(q->ev, EV_READ, 0);
@@ -212,7 +200,7 @@ static void evloop_free(evloop *l) {
   if (l->stopev) event_free(l->stopev);
   for (int p = 0; p < EX_PRIOS; p++) {
     if (l->pq[p].ev) event_free(l->pq[p].ev);
-    free(l->pq[p].q);
+    peer_fifo_free(&l->pq[p].fifo);
   }
   if (l->base) event_base_free(l->base);
   pthread_mutex_destroy(&l->mu);
@@ -247,10 +235,9 @@ peer_ex *peer_event_ex_create(unsigned workers, const unsigned *cpus, unsigned n
     for (int p = 0; ok && p < EX_PRIOS; p++) {
       pq *q = &l->pq[p];
       q->l = l;
-      q->cap = 1024;
-      q->q = malloc(q->cap * sizeof *q->q);
+      ok = peer_fifo_init(&q->fifo) == 0;
       q->ev = event_new(l->base, -1, 0, on_queue, q);
-      ok = q->q && q->ev && event_priority_set(q->ev, p) == 0;
+      ok = ok && q->ev && event_priority_set(q->ev, p) == 0;
     }
     if (ok) {
       l->stopev = event_new(l->base, -1, 0, on_stop, l);
@@ -271,20 +258,10 @@ int peer_event_ex_submit(peer_ex *x, peer_fn fn, void *arg, int prio) {
   evloop *l = self_loop && self_loop->x == x ? self_loop : &x->loops[atomic_fetch_add(&x->rr, 1) % x->n];
   pq *q = &l->pq[prio < 0 ? 0 : prio >= EX_PRIOS ? EX_PRIOS - 1 : prio];
   pthread_mutex_lock(&l->mu);
-  if (q->n == q->cap) {
-    qitem *nq = malloc(2 * q->cap * sizeof *nq);
-    if (!nq) {
-      pthread_mutex_unlock(&l->mu);
-      return -1;
-    }
-    for (size_t i = 0; i < q->n; i++) nq[i] = q->q[(q->head + i) % q->cap];
-    free(q->q);
-    q->q = nq;
-    q->head = 0;
-    q->cap *= 2;
+  if (peer_fifo_push(&q->fifo, fn, arg) != 0) {
+    pthread_mutex_unlock(&l->mu);
+    return -1;
   }
-  q->q[(q->head + q->n) % q->cap] = (qitem){fn, arg};
-  q->n++;
   atomic_fetch_add_explicit(&x->pending, 1, memory_order_relaxed);
   pthread_mutex_unlock(&l->mu);
   /* Thread-safe (evthread_use_pthreads): wakes the loop through its notify fd. */
@@ -293,13 +270,7 @@ int peer_event_ex_submit(peer_ex *x, peer_fn fn, void *arg, int prio) {
 }
 
 void peer_event_ex_wait(peer_ex *x) {
-  for (unsigned i = 0; atomic_load_explicit(&x->pending, memory_order_acquire); i++) {
-    if (i < 1000) sched_yield();
-    else {
-      struct timespec ts = {0, 20000};
-      nanosleep(&ts, NULL);
-    }
-  }
+  for (unsigned i = 0; atomic_load_explicit(&x->pending, memory_order_acquire); i++) peer_backoff(i);
 }
 
 void peer_event_ex_destroy(peer_ex *x) {

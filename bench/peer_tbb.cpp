@@ -5,8 +5,6 @@
 #include <oneapi/tbb/task_scheduler_observer.h>
 
 #include <pthread.h>
-#include <sched.h>
-#include <time.h>
 
 #include <atomic>
 #include <cstdint>
@@ -15,6 +13,7 @@
 #include <vector>
 
 #include "peers.h"
+#include "peer_fifo.h"
 
 void peer_tbb_batches(unsigned nthreads, uint64_t ntasks, unsigned batch, peer_fn fn, void *arg) {
   // Lets the market start nthreads - 1 workers even past the core count (the
@@ -152,13 +151,7 @@ int peer_tbb_ex_submit(peer_ex *x, peer_fn fn, void *arg, int prio) {
 }
 
 void peer_tbb_ex_wait(peer_ex *x) {
-  for (unsigned i = 0; x->pending.load(std::memory_order_acquire); i++) {
-    if (i < 1000) sched_yield();
-    else {
-      struct timespec ts = {0, 20000};
-      nanosleep(&ts, nullptr);
-    }
-  }
+  for (unsigned i = 0; x->pending.load(std::memory_order_acquire); i++) peer_backoff(i);
 }
 
 void peer_tbb_ex_destroy(peer_ex *x) {

@@ -4,13 +4,12 @@
 #endif
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <time.h>
 #include <uv.h>
 
 #include "peers.h"
+#include "peer_fifo.h"
 #include "monotonic.h"
 
 typedef struct ctx {
@@ -111,18 +110,12 @@ void peer_uv_spin(uint64_t n) {
 
 /* ------------------------------------------------------------- executor */
 
-typedef struct qitem {
-  peer_fn fn;
-  void *arg;
-} qitem;
-
 typedef struct uvloop {
   peer_ex *x;
   uv_loop_t loop;
   uv_async_t async; /* the cross-thread wake-up: uv_async_send from any thread */
   pthread_mutex_t mu;
-  qitem *q;
-  size_t cap, head, n;
+  peer_fifo fifo;
   pthread_t th;
   int cpu; /* -1: not bound */
   int started;
@@ -143,15 +136,11 @@ static void on_async(uv_async_t *a) {
   uvloop *l = a->data;
   /* uv_async_send coalesces: one callback runs everything queued so far. */
   for (;;) {
+    peer_task it;
     pthread_mutex_lock(&l->mu);
-    if (!l->n) {
-      pthread_mutex_unlock(&l->mu);
-      break;
-    }
-    qitem it = l->q[l->head];
-    l->head = (l->head + 1) % l->cap;
-    l->n--;
+    int got = peer_fifo_pop(&l->fifo, &it);
     pthread_mutex_unlock(&l->mu);
+    if (!got) break;
     it.fn(it.arg);
     atomic_fetch_sub_explicit(&l->x->pending, 1, memory_order_release);
   }
@@ -189,10 +178,9 @@ peer_ex *peer_uv_ex_create(unsigned workers, const unsigned *cpus, unsigned ncpu
     uvloop *l = &x->loops[i];
     l->x = x;
     l->cpu = cpus && ncpus ? (int)cpus[i % ncpus] : -1;
-    l->cap = 1024;
-    l->q = malloc(l->cap * sizeof *l->q);
-    if (!l->q || uv_loop_init(&l->loop) != 0) {
-      free(l->q);
+    if (peer_fifo_init(&l->fifo) != 0) break;
+    if (uv_loop_init(&l->loop) != 0) {
+      peer_fifo_free(&l->fifo);
       break;
     }
     uv_async_init(&l->loop, &l->async, on_async);
@@ -203,7 +191,7 @@ peer_ex *peer_uv_ex_create(unsigned workers, const unsigned *cpus, unsigned ncpu
       uv_run(&l->loop, UV_RUN_DEFAULT);
       uv_loop_close(&l->loop);
       pthread_mutex_destroy(&l->mu);
-      free(l->q);
+      peer_fifo_free(&l->fifo);
       break;
     }
     l->started = 1;
@@ -218,20 +206,10 @@ int peer_uv_ex_submit(peer_ex *x, peer_fn fn, void *arg, int prio) {
   (void)prio; /* libuv has no priorities: FIFO per loop */
   uvloop *l = self_loop && self_loop->x == x ? self_loop : &x->loops[atomic_fetch_add(&x->rr, 1) % x->n];
   pthread_mutex_lock(&l->mu);
-  if (l->n == l->cap) {
-    qitem *q = malloc(2 * l->cap * sizeof *q);
-    if (!q) {
-      pthread_mutex_unlock(&l->mu);
-      return -1;
-    }
-    for (size_t i = 0; i < l->n; i++) q[i] = l->q[(l->head + i) % l->cap];
-    free(l->q);
-    l->q = q;
-    l->head = 0;
-    l->cap *= 2;
+  if (peer_fifo_push(&l->fifo, fn, arg) != 0) {
+    pthread_mutex_unlock(&l->mu);
+    return -1;
   }
-  l->q[(l->head + l->n) % l->cap] = (qitem){fn, arg};
-  l->n++;
   atomic_fetch_add_explicit(&x->pending, 1, memory_order_relaxed);
   pthread_mutex_unlock(&l->mu);
   uv_async_send(&l->async);
@@ -239,14 +217,7 @@ int peer_uv_ex_submit(peer_ex *x, peer_fn fn, void *arg, int prio) {
 }
 
 void peer_uv_ex_wait(peer_ex *x) {
-  /* Poll gently: the waiting thread must not take a core from the loops. */
-  for (unsigned i = 0; atomic_load_explicit(&x->pending, memory_order_acquire); i++) {
-    if (i < 1000) sched_yield();
-    else {
-      struct timespec ts = {0, 20000};
-      nanosleep(&ts, NULL);
-    }
-  }
+  for (unsigned i = 0; atomic_load_explicit(&x->pending, memory_order_acquire); i++) peer_backoff(i);
 }
 
 void peer_uv_ex_destroy(peer_ex *x) {
@@ -259,7 +230,7 @@ void peer_uv_ex_destroy(peer_ex *x) {
     pthread_join(l->th, NULL);
     uv_loop_close(&l->loop);
     pthread_mutex_destroy(&l->mu);
-    free(l->q);
+    peer_fifo_free(&l->fifo);
   }
   free(x->loops);
   free(x);
