@@ -92,9 +92,11 @@ static void same_stats(const eng_dtw_search_stats *a, const eng_dtw_search_stats
 
 /* Runs every instruction set on one search and checks each against the
  * portable code: the same matches bit for bit and the same counters. Returns
- * the number of matches. */
-static size_t isas_agree(const double *q, size_t m, const double *x, size_t n,
-                         const eng_dtw_search_opts *o)
+ * the number of matches; the portable code's matches and counters go to out
+ * and out_st when not NULL. */
+static size_t isas_agree_out(const double *q, size_t m, const double *x, size_t n,
+                             const eng_dtw_search_opts *o, eng_dtw_match *out,
+                             eng_dtw_search_stats *out_st)
 {
   eng_dtw_match ref[8], got[8];
   size_t nref = 0;
@@ -118,7 +120,17 @@ static size_t isas_agree(const double *q, size_t m, const double *x, size_t n,
     }
     same_stats(&st, &sref);
   }
+  if (out)
+    memcpy(out, ref, nref * sizeof *ref);
+  if (out_st)
+    *out_st = sref;
   return nref;
+}
+
+static size_t isas_agree(const double *q, size_t m, const double *x, size_t n,
+                         const eng_dtw_search_opts *o)
+{
+  return isas_agree_out(q, m, x, n, o, NULL, NULL);
 }
 
 /* Every window's distance, then greedy best-k with the exclusion zone. */
@@ -183,33 +195,20 @@ START_TEST(matches_brute_force)
       o.exclusion = 1 + rnd() % (2 * m);
     size_t r = o.window == ENG_DTW_NOWINDOW ? m : (size_t)o.window;
     size_t excl = o.exclusion ? o.exclusion : m;
-    eng_dtw_match want[4], got[4], ref[4];
+    eng_dtw_match want[4], ref[4];
     size_t nw = brute(q, m, x, n, r, o.cost == ENG_DTW_SQUARED, o.znorm, o.k, excl, want);
-    size_t nref = 0;
+    /* The portable code and every vector one the CPU has give the same
+     * matches bit for bit and the same counters, so checking the portable
+     * result against brute force checks them all. */
     eng_dtw_search_stats sref;
-    ck_assert_int_eq(eng_dtw_search_isa(q, m, x, n, &o, ENG_DTW_ISA_SCALAR, ref, &nref, &sref), 0);
-    /* The portable code and every vector one the CPU has. */
-    for (int isa = ENG_DTW_ISA_AUTO; isa <= ENG_DTW_ISA_AVX512; isa++) {
-      size_t ng = 0;
-      eng_dtw_search_stats st;
-      int rc = eng_dtw_search_isa(q, m, x, n, &o, (eng_dtw_isa)isa, got, &ng, &st);
-      if (!eng_dtw_isa_supported((eng_dtw_isa)isa)) {
-        ck_assert_int_eq(rc, ENG_ENOSYS);
-        continue;
-      }
-      ck_assert_int_eq(rc, 0);
-      ck_assert_uint_eq(ng, nw);
-      for (size_t i = 0; i < ng; i++) {
-        ck_assert_msg(got[i].pos == want[i].pos, "it %zu match %zu: pos %zu vs %zu (%g vs %g)",
-                      it, i, got[i].pos, want[i].pos, got[i].dist, want[i].dist);
-        ck_assert(fabs(got[i].dist - want[i].dist) <= 1e-9 * (1 + want[i].dist));
-        /* Every instruction set: the portable code's result, bit for bit. */
-        ck_assert_uint_eq(got[i].pos, ref[i].pos);
-        ck_assert(memcmp(&got[i].dist, &ref[i].dist, sizeof(double)) == 0);
-      }
-      ck_assert_uint_eq(st.kim + st.keogh_eq + st.keogh_ec + st.dtw, st.windows);
-      same_stats(&st, &sref);
+    size_t nref = isas_agree_out(q, m, x, n, &o, ref, &sref);
+    ck_assert_uint_eq(nref, nw);
+    for (size_t i = 0; i < nref; i++) {
+      ck_assert_msg(ref[i].pos == want[i].pos, "it %zu match %zu: pos %zu vs %zu (%g vs %g)",
+                    it, i, ref[i].pos, want[i].pos, ref[i].dist, want[i].dist);
+      ck_assert(fabs(ref[i].dist - want[i].dist) <= 1e-9 * (1 + want[i].dist));
     }
+    ck_assert_uint_eq(sref.kim + sref.keogh_eq + sref.keogh_ec + sref.dtw, sref.windows);
     free(q);
     free(x);
   }
@@ -266,28 +265,8 @@ START_TEST(long_series_isas)
   o.window = (ptrdiff_t)(m / 20);
   o.k = 2;
   eng_dtw_match ref[2];
-  size_t nref;
-  eng_dtw_search_stats sref;
-  ck_assert_int_eq(eng_dtw_search_isa(q, m, x, n, &o, ENG_DTW_ISA_SCALAR, ref, &nref, &sref), 0);
-  ck_assert_uint_eq(nref, 2);
+  ck_assert_uint_eq(isas_agree_out(q, m, x, n, &o, ref, NULL), 2);
   ck_assert_uint_eq(ref[0].pos, at);
-  for (int isa = ENG_DTW_ISA_AUTO; isa <= ENG_DTW_ISA_AVX512; isa++) {
-    eng_dtw_match got[2];
-    size_t ng;
-    eng_dtw_search_stats st;
-    int rc = eng_dtw_search_isa(q, m, x, n, &o, (eng_dtw_isa)isa, got, &ng, &st);
-    if (!eng_dtw_isa_supported((eng_dtw_isa)isa)) {
-      ck_assert_int_eq(rc, ENG_ENOSYS);
-      continue;
-    }
-    ck_assert_int_eq(rc, 0);
-    ck_assert_uint_eq(ng, nref);
-    for (size_t i = 0; i < ng; i++) {
-      ck_assert_uint_eq(got[i].pos, ref[i].pos);
-      ck_assert(memcmp(&got[i].dist, &ref[i].dist, sizeof(double)) == 0);
-    }
-    same_stats(&st, &sref);
-  }
   free(x);
   free(q);
 }
