@@ -62,6 +62,20 @@ static void *thief(void *arg) {
   return NULL;
 }
 
+/* The owner pops what is left, the two thieves stop, and each of the n
+ * tasks was taken exactly once. */
+static void drain_and_check(dq_ctx *c, pthread_t *th, size_t n) {
+  eng__task *t;
+  while ((t = eng__deque_pop(c->d))) take(c, t);
+  atomic_store(&c->done, 1);
+  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  ck_assert_uint_eq(atomic_load(&c->dups), 0);
+  ck_assert_uint_eq(atomic_load(&c->ntaken), n);
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++) bad += atomic_load(&c->taken[i]) != 1;
+  ck_assert_uint_eq(bad, 0);
+}
+
 START_TEST(deque_exactly_once_under_steal) {
   size_t n = 2000000 / tu_scale();
   dq_ctx c = {0};
@@ -78,15 +92,7 @@ START_TEST(deque_exactly_once_under_steal) {
       if (t) take(&c, t);
     }
   }
-  eng__task *t;
-  while ((t = eng__deque_pop(c.d))) take(&c, t);
-  atomic_store(&c.done, 1);
-  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
-  ck_assert_uint_eq(atomic_load(&c.dups), 0);
-  ck_assert_uint_eq(atomic_load(&c.ntaken), n);
-  size_t bad = 0;
-  for (size_t i = 0; i < n; i++) bad += atomic_load(&c.taken[i]) != 1;
-  ck_assert_uint_eq(bad, 0);
+  drain_and_check(&c, th, n);
   free(c.items);
   free((void *)c.taken);
   free_deque(c.d);
@@ -117,15 +123,7 @@ START_TEST(deque_batches_exactly_once_under_steal) {
       for (unsigned j = 1; j < got; j++) ck_assert_msg(out[j - 1] < out[j], "batch out of push order");
     }
   }
-  eng__task *t;
-  while ((t = eng__deque_pop(c.d))) take(&c, t);
-  atomic_store(&c.done, 1);
-  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
-  ck_assert_uint_eq(atomic_load(&c.dups), 0);
-  ck_assert_uint_eq(atomic_load(&c.ntaken), n);
-  size_t bad = 0;
-  for (size_t i = 0; i < n; i++) bad += atomic_load(&c.taken[i]) != 1;
-  ck_assert_uint_eq(bad, 0);
+  drain_and_check(&c, th, n);
   ck_assert_uint_gt(batches, 0);
   free(c.items);
   free((void *)c.taken);
