@@ -595,6 +595,39 @@ START_TEST(test_long)
 }
 END_TEST
 
+/* A short pattern against a text far longer than 2^16: distances past what a
+ * 16-bit lane holds, at every instruction set. */
+START_TEST(test_short_pattern_long_text)
+{
+  static const size_t ms[] = {1, 5, 16, 17, 64, 65};
+  static const int levels[] = {ENG_SEQ_SIMD_SCALAR, ENG_SEQ_SIMD_AVX512};
+  size_t n = 70001;
+  uint32_t a[65], *b = malloc(n * 4);
+  unsigned char ab[65], *bb = malloc(n);
+  eng_seq_ws *ws;
+  ck_assert_int_eq(eng_seq_ws_create(&ws), 0);
+  for (size_t x = 0; x < sizeof ms / sizeof ms[0]; x++) {
+    size_t m = ms[x];
+    make_pair(a, m, b, n, 4, 0);
+    to_bytes(a, m, ab);
+    to_bytes(b, n, bb);
+    size_t want = ref_lev(a, m, b, n);
+    ck_assert_uint_ge(want, n - m);
+    for (size_t lv = 0; lv < 2; lv++) {
+      if (eng_seq_ws_set_simd(ws, levels[lv]) == ENG_ENOSYS)
+        continue;
+      eng_symbols sa = eng_symbols_u8(ab, m), sb = eng_symbols_u8(bb, n);
+      size_t got = 0;
+      ck_assert_int_eq(eng_edit_distance(&sa, &sb, ENG_SEQ_NO_MAX, ws, &got), 0);
+      ck_assert_msg(got == want, "level %d m=%zu: got %zu want %zu", levels[lv], m, got, want);
+    }
+  }
+  eng_seq_ws_destroy(ws);
+  free(b);
+  free(bb);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("edit");
@@ -611,6 +644,7 @@ int main(void)
   tcase_add_test(tc, test_mixed_and_ws_reuse);
   tcase_add_test(tc, test_simd_levels);
   tcase_add_test(tc, test_short_edges);
+  tcase_add_test(tc, test_short_pattern_long_text);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -190,21 +190,6 @@ ENG__SEQ_AVX512 static inline int min_prefix512(__m512i e)
 }
 #undef LEV_SHL_BYTES512
 
-/* min_prefix512 when only the low 16 bytes can be non-zero. */
-ENG__SEQ_AVX512 static inline int min_prefix128(__m128i e)
-{
-  e = _mm_adds_epi8(e, _mm_slli_si128(e, 1));
-  e = _mm_adds_epi8(e, _mm_slli_si128(e, 2));
-  e = _mm_adds_epi8(e, _mm_slli_si128(e, 4));
-  e = _mm_adds_epi8(e, _mm_slli_si128(e, 8));
-  e = _mm_min_epi8(e, _mm_setzero_si128());
-  e = _mm_min_epi8(e, _mm_srli_si128(e, 8));
-  e = _mm_min_epi8(e, _mm_srli_si128(e, 4));
-  e = _mm_min_epi8(e, _mm_srli_si128(e, 2));
-  e = _mm_min_epi8(e, _mm_srli_si128(e, 1));
-  return (int8_t)_mm_cvtsi128_si32(e);
-}
-
 /* Vertical deltas (vp - vn) of a 64-row word as 64 signed bytes. */
 ENG__SEQ_AVX512 static inline __m512i delta_bytes512(uint64_t vp, uint64_t vn)
 {
@@ -341,11 +326,30 @@ lev_bidir512_body(const unsigned char *p, size_t m, const unsigned char *t, size
    * backward row r to bit r + sh of the W-word number, so that reversing its bytes
    * puts row r at byte m - 1 - r. */
   if (W == 0) {
-    /* Row r of the backward column goes to byte m - 1 - r by one pshufb. */
-    __m128i f = _mm_sub_epi8(_mm_movm_epi8((__mmask16)fn0), _mm_movm_epi8((__mmask16)fp0));
-    __m128i g = _mm_sub_epi8(_mm_movm_epi8((__mmask16)bn0), _mm_movm_epi8((__mmask16)bp0));
-    __m128i e = _mm_sub_epi8(f, _mm_shuffle_epi8(g, ridx));
-    return (size_t)((ptrdiff_t)n + q + min_prefix128(e));
+    /* With at most 16 rows every candidate is a few popcounts, with no prefix
+     * sum: cand(i) = n + X(i) + Y(m - i), where X(i) sums the forward column's
+     * deltas over its first i rows and Y(j) the backward column's over its first
+     * j, each popcount(vp & low bits) - popcount(vn & low bits). Word lane L
+     * holds i = L + 1 (i = 0 is n + Q(m)), biased by 32 so that it is never
+     * negative, and lanes past m hold 0xFFFF; phminposuw takes the minimum. The
+     * bias also keeps n out of the 16-bit lanes. */
+    const __m256i one = _mm256_set1_epi16(1);
+    const __m256i lane = _mm256_set_epi16(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    __m256i mf = _mm256_sub_epi16(_mm256_sllv_epi16(one, _mm256_add_epi16(lane, one)), one);
+    __m256i cb = _mm256_sub_epi16(_mm256_set1_epi16((short)(m - 1)), lane); /* m - i */
+    __m256i mb = _mm256_sub_epi16(_mm256_sllv_epi16(one, cb), one);
+    __m256i past = _mm256_srai_epi16(cb, 15);
+    __m256i fpw = _mm256_broadcastw_epi16(vp0), fnw = _mm256_broadcastw_epi16(vn0);
+    __m256i bpw = _mm256_broadcastw_epi16(_mm_srli_si128(vp0, 8));
+    __m256i bnw = _mm256_broadcastw_epi16(_mm_srli_si128(vn0, 8));
+    __m256i x = _mm256_sub_epi16(_mm256_popcnt_epi16(_mm256_and_si256(fpw, mf)),
+                                 _mm256_popcnt_epi16(_mm256_and_si256(fnw, mf)));
+    __m256i y = _mm256_sub_epi16(_mm256_popcnt_epi16(_mm256_and_si256(bpw, mb)),
+                                 _mm256_popcnt_epi16(_mm256_and_si256(bnw, mb)));
+    __m256i c = _mm256_or_si256(_mm256_add_epi16(_mm256_add_epi16(x, y), _mm256_set1_epi16(32)), past);
+    __m128i c8 = _mm_min_epu16(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1));
+    ptrdiff_t lo = _mm_cvtsi128_si32(_mm_minpos_epu16(c8)) & 0xFFFF, c0 = 32 + q;
+    return (size_t)((ptrdiff_t)n - 32 + (lo < c0 ? lo : c0));
   }
   unsigned sh = (unsigned)(64 * (size_t)W - m);
   if (W == 1) {
@@ -902,6 +906,9 @@ static size_t lev_pass(const eng__seq_prep *pr, size_t k, uint64_t *vp, uint64_t
   return lev_band(pr, k, vp, vn);
 }
 
+static int lev_run_table(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t, size_t k,
+                         size_t *dist);
+
 /* Distance of two non-empty sequences, pattern p no longer than text t. */
 static int lev_run(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t, size_t k,
                    size_t *dist)
@@ -930,6 +937,15 @@ static int lev_run(eng_seq_ws *ws, const eng_symbols *p, const eng_symbols *t, s
     *dist = r;
     return r > k ? ENG_ECUTOFF : 0;
   }
+  return lev_run_table(ws, p, t, k, dist);
+}
+
+/* lev_run for symbols that need a pattern table: out of line, so that the short
+ * byte strings above do not pay for its stack frame (a few ns at n = 16). */
+static __attribute__((noinline)) int lev_run_table(eng_seq_ws *ws, const eng_symbols *p,
+                                                   const eng_symbols *t, size_t k, size_t *dist)
+{
+  size_t m = p->n, n = t->n;
   eng__seq_prep pr;
   void *extra;
   size_t W = (m + 63) / 64, S = eng__seq_stride(W);

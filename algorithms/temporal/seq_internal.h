@@ -39,7 +39,7 @@ void *eng__seq_ws_reserve(eng_seq_ws *ws, size_t nbytes);
 #if defined(__x86_64__) && defined(__GNUC__)
 #define ENG__SEQ_HAVE_AVX512 1
 #define ENG__SEQ_AVX512                                                                   \
-  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi2,popcnt,bmi,bmi2")))
+  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi2,avx512bitalg,popcnt,bmi,bmi2")))
 #else
 #define ENG__SEQ_HAVE_AVX512 0
 #endif
@@ -50,7 +50,8 @@ static inline int eng__seq_cpu_simd(void)
 #if ENG__SEQ_HAVE_AVX512
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("popcnt") &&
+      __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512bitalg") &&
+      __builtin_cpu_supports("popcnt") &&
       __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2"))
     return ENG_SEQ_SIMD_AVX512;
 #endif
