@@ -18,15 +18,30 @@ double eng__mean_period(const double *x, size_t n, double mean, double sd);
 /* The Theiler window chosen for ENG_LYAP_AUTO. */
 size_t eng__auto_theiler(double period, unsigned m, unsigned tau, size_t n);
 
+/* eng_kdtree_create in stages, for a build shared by threads (see
+ * eng__nn_build_top): _begin allocates and splits the root, returning the
+ * number of independent parts in *parts; _part builds one (concurrently with
+ * the others); _end completes the tree. The view p points into must outlive
+ * _end. */
+int eng__kdtree_begin(eng_kdtree **out, const eng_points *p, eng_norm norm, unsigned *parts);
+void eng__kdtree_part(eng_kdtree *t, unsigned i);
+void eng__kdtree_end(eng_kdtree *t);
+
+/* eng_lyap_plan_create in stages, so that the scheduled version builds the
+ * k-d tree's parts on two workers: _begin validates, standardises and splits
+ * the tree's root (*parts parts to build); _tree builds part i (concurrently
+ * with the others); _end completes the tree and, for Kantz, the radius. On an
+ * error from _end the caller destroys the plan. */
+int eng__lyap_plan_begin(eng_lyap_plan **out, const double *x, size_t n,
+                         const eng_lyap_opts *o, unsigned *parts);
+void eng__lyap_plan_tree(eng_lyap_plan *p, unsigned i);
+int eng__lyap_plan_end(eng_lyap_plan *p);
+
 /* Visits every point j of t with distance(q, j) < r and j >= jlo, skipping
  * |j - self| <= theiler (self may be ENG_NO_SELF), calling fn(ud, j). */
 typedef void (*eng__visit_fn)(void *ud, size_t j);
 void eng__kdtree_visit(const eng_kdtree *t, const double *q, size_t self, size_t theiler,
                        size_t jlo, double r, eng__visit_fn fn, void *ud);
-
-/* Original point index of tree slot s and its coordinates (m values). */
-const double *eng__kdtree_points(const eng_kdtree *t);
-const size_t *eng__kdtree_index(const eng_kdtree *t);
 
 /* Student t quantile t_{0.975, df} for df >= 1. */
 double eng__t975(size_t df);

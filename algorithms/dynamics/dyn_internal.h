@@ -35,6 +35,12 @@ typedef struct eng__nn {
   unsigned char *sdim; /* per node: the coordinate it splits on */
   int avx2;         /* 1: self queries scan leaves with AVX2 (set by eng__nn_build
                        from the CPU; 0 forces the portable path, same results) */
+  /* Build state (eng__nn_build_top to eng__nn_build_finish): the view, the
+   * split keys by slot, and the number of independent parts. */
+  const double *base;
+  size_t pstride, cstride;
+  double *key;
+  unsigned parts;
 } eng__nn;
 
 /* 1 where the AVX2 leaf scan is compiled in (GCC/clang on x86). */
@@ -51,6 +57,16 @@ size_t eng__nn_work_size(size_t n, unsigned m);
  * work, not the view. n >= 1, m >= 1. */
 void eng__nn_build(eng__nn *t, void *work, const double *base, size_t n, unsigned m,
                    size_t pstride, size_t cstride, int maxnorm);
+
+/* The same build in stages, so that two threads can share it: _top lays out
+ * work and splits the root, returning the number of parts (1 or 2; t borrows
+ * the view until _finish); _part builds part i's subtree, leaves and boxes
+ * (parts touch disjoint memory: any thread, any order, concurrently); _finish
+ * joins the parts. The tree is the one eng__nn_build makes. */
+unsigned eng__nn_build_top(eng__nn *t, void *work, const double *base, size_t n, unsigned m,
+                           size_t pstride, size_t cstride, int maxnorm);
+void eng__nn_build_part(eng__nn *t, unsigned i);
+void eng__nn_build_finish(eng__nn *t);
 
 /* Nearest neighbour j of point i of the set (m <= 256) at a POSITIVE distance, with
  * |j - i| > theiler; ties go to the smaller j. hint (ncand entries, any may be

@@ -112,7 +112,8 @@ static int kantz_eps(eng_lyap_plan *p, double *eps)
   return 0;
 }
 
-int eng_lyap_plan_create(eng_lyap_plan **out, const double *x, size_t n, const eng_lyap_opts *oin)
+int eng__lyap_plan_begin(eng_lyap_plan **out, const double *x, size_t n,
+                         const eng_lyap_opts *oin, unsigned *parts)
 {
   eng_lyap_opts def;
   if (!oin) {
@@ -178,25 +179,48 @@ int eng_lyap_plan_create(eng_lyap_plan **out, const double *x, size_t n, const e
   for (size_t i = 0; i < n; i++)
     p->x[i] = (x[i] - mean) / sd;
   eng_points pts = {p->x, rows, o->m, 1, o->tau};
-  rc = eng_kdtree_create(&p->tree, &pts,
-                         o->method == ENG_LYAP_KANTZ ? ENG_NORM_MAX : ENG_NORM_EUCLID);
+  rc = eng__kdtree_begin(&p->tree, &pts,
+                         o->method == ENG_LYAP_KANTZ ? ENG_NORM_MAX : ENG_NORM_EUCLID, parts);
   if (rc) {
     eng_lyap_plan_destroy(p);
     return rc;
   }
-  if (o->method == ENG_LYAP_KANTZ) {
-    if (o->eps > 0.0) {
-      p->eps = o->eps / sd;
-    } else {
-      rc = kantz_eps(p, &p->eps);
-      if (rc) {
-        eng_lyap_plan_destroy(p);
-        return rc;
-      }
-    }
-  }
   *out = p;
   return 0;
+}
+
+void eng__lyap_plan_tree(eng_lyap_plan *p, unsigned i) { eng__kdtree_part(p->tree, i); }
+
+int eng__lyap_plan_end(eng_lyap_plan *p)
+{
+  const eng_lyap_opts *o = &p->o;
+  eng__kdtree_end(p->tree);
+  if (o->method == ENG_LYAP_KANTZ) {
+    if (o->eps > 0.0) {
+      p->eps = o->eps / p->sd;
+    } else {
+      int rc = kantz_eps(p, &p->eps);
+      if (rc)
+        return rc;
+    }
+  }
+  return 0;
+}
+
+int eng_lyap_plan_create(eng_lyap_plan **out, const double *x, size_t n, const eng_lyap_opts *o)
+{
+  unsigned parts = 0;
+  int rc = eng__lyap_plan_begin(out, x, n, o, &parts);
+  if (rc)
+    return rc;
+  for (unsigned i = 0; i < parts; i++)
+    eng__lyap_plan_tree(*out, i);
+  rc = eng__lyap_plan_end(*out);
+  if (rc) {
+    eng_lyap_plan_destroy(*out);
+    *out = NULL;
+  }
+  return rc;
 }
 
 /* Sums of logs are accumulated as running products folded into a log only

@@ -11,8 +11,7 @@
 
 struct eng_kdtree {
   eng__nn nn;
-  void *work;  /* the core's workspace */
-  double *pts; /* n * m coordinates, row-major in slot order (eng__kdtree_points) */
+  void *work; /* the core's workspace */
 };
 
 int eng_points_delay(eng_points *p, const double *x, size_t n, unsigned m, unsigned tau)
@@ -43,8 +42,6 @@ int eng_points_rows(eng_points *p, const double *rows, size_t n, unsigned m)
 }
 
 size_t eng_kdtree_size(const eng_kdtree *t) { return t ? t->nn.n : 0; }
-const double *eng__kdtree_points(const eng_kdtree *t) { return t->pts; }
-const size_t *eng__kdtree_index(const eng_kdtree *t) { return t->nn.idx; }
 
 /* ------------------------------------------------------------ the core */
 
@@ -54,19 +51,13 @@ size_t eng__nn_work_size(size_t n, unsigned m)
 {
   size_t nleaf = (n + LEAF - 1) / LEAF, slots = nleaf * LEAF;
   return 64 + align64(slots * m * sizeof(double)) + align64(2 * nleaf * 2 * m * sizeof(double)) +
-         align64(slots * sizeof(size_t)) + align64(n * sizeof(size_t)) + align64(2 * nleaf);
+         align64(slots * sizeof(size_t)) + align64(n * sizeof(size_t)) + align64(2 * nleaf) +
+         align64(slots * sizeof(double));
 }
 
-typedef struct bctx {
-  eng__nn *t;
-  const double *base;
-  size_t ps, cs;
-  double *key; /* scratch: split keys by slot (the leaf area, before it is filled) */
-} bctx;
-
-static inline double view_at(const bctx *b, size_t i, unsigned c)
+static inline double view_at(const eng__nn *t, size_t i, unsigned c)
 {
-  return b->base[i * b->ps + (size_t)c * b->cs];
+  return t->base[i * t->pstride + (size_t)c * t->cstride];
 }
 
 /* Quickselect on (key, idx) pairs in [lo, hi) so that slot k holds the k-th
@@ -114,13 +105,11 @@ static void select_pairs(double *key, size_t *idx, size_t lo, size_t hi, size_t 
   }
 }
 
-/* Node over leaves [a, b): the left child takes the first (b - a) / 2 leaves,
- * so only the very last leaf of the set can be partial. */
-static void build_rec(const bctx *b, size_t k, size_t a, size_t e)
+/* Splits node k over leaves [a, e), e - a >= 2: the left child takes the first
+ * (e - a) / 2 leaves, so only the very last leaf of the set can be partial.
+ * Returns the first leaf of the right child. */
+static size_t split_node(eng__nn *t, size_t k, size_t a, size_t e)
 {
-  if (e - a < 2)
-    return;
-  eng__nn *t = b->t;
   size_t c = a + (e - a) / 2, lo = a * LEAF, hi = e * LEAF < t->n ? e * LEAF : t->n;
   /* The widest coordinate, judged on at most 64 evenly spaced points: exact
    * spreads would cost O(n m) per level for little better splits. */
@@ -133,7 +122,7 @@ static void build_rec(const bctx *b, size_t k, size_t a, size_t e)
   for (unsigned d = 0; d < dims; d++) {
     double mn = INFINITY, mx = -INFINITY;
     for (size_t s = lo; s < hi; s += step) {
-      double v = view_at(b, t->idx[s], d);
+      double v = view_at(t, t->idx[s], d);
       mn = v < mn ? v : mn;
       mx = v > mx ? v : mx;
     }
@@ -143,11 +132,53 @@ static void build_rec(const bctx *b, size_t k, size_t a, size_t e)
     }
   }
   for (size_t s = lo; s < hi; s++)
-    b->key[s] = view_at(b, t->idx[s], best);
-  select_pairs(b->key, t->idx, lo, hi, c * LEAF);
+    t->key[s] = view_at(t, t->idx[s], best);
+  select_pairs(t->key, t->idx, lo, hi, c * LEAF);
   t->sdim[k] = (unsigned char)best;
-  build_rec(b, k + 1, a, c);
-  build_rec(b, k + 2 * (c - a), c, e);
+  return c;
+}
+
+/* Node k over leaves [a, e) and everything below it (preorder numbering: the
+ * left child is k + 1, the right one k + 2 (c - a)). */
+static void build_rec(eng__nn *t, size_t k, size_t a, size_t e)
+{
+  if (e - a < 2)
+    return;
+  size_t c = split_node(t, k, a, e);
+  build_rec(t, k + 1, a, c);
+  build_rec(t, k + 2 * (c - a), c, e);
+}
+
+/* Copies the points of leaves [a, e) into their slots (after their subtree
+ * is built: the order of the slots is final). */
+static void fill_leaves(eng__nn *t, size_t a, size_t e)
+{
+  unsigned m = t->m;
+  for (size_t s = a * LEAF; s < e * LEAF; s++) {
+    size_t i = t->idx[s];
+    double *P = t->leaf + (s / LEAF) * m * LEAF + s % LEAF;
+    if (i == SIZE_MAX) {
+      /* padding is infinitely far: it never passes a distance test */
+      for (unsigned c = 0; c < m; c++)
+        P[c * LEAF] = INFINITY;
+      continue;
+    }
+    t->slot[i] = s;
+    for (unsigned c = 0; c < m; c++)
+      P[c * LEAF] = view_at(t, i, c);
+  }
+}
+
+/* Node k's box: the union of its children kl and kr's. */
+static void box_join(eng__nn *t, size_t k, size_t kl, size_t kr)
+{
+  unsigned m = t->m;
+  double *mn = t->box + k * 2 * m, *mx = mn + m;
+  const double *lm = t->box + kl * 2 * m, *rm = t->box + kr * 2 * m;
+  for (unsigned d = 0; d < m; d++) {
+    mn[d] = lm[d] < rm[d] ? lm[d] : rm[d];
+    mx[d] = lm[m + d] > rm[m + d] ? lm[m + d] : rm[m + d];
+  }
 }
 
 /* Bounding boxes bottom-up: node k over leaves [a, e), preorder numbering, so
@@ -175,15 +206,11 @@ static void boxes(eng__nn *t, size_t k, size_t a, size_t e)
   size_t c = a + (e - a) / 2, kl = k + 1, kr = k + 2 * (c - a);
   boxes(t, kl, a, c);
   boxes(t, kr, c, e);
-  const double *lm = t->box + kl * 2 * m, *rm = t->box + kr * 2 * m;
-  for (unsigned d = 0; d < m; d++) {
-    mn[d] = lm[d] < rm[d] ? lm[d] : rm[d];
-    mx[d] = lm[m + d] > rm[m + d] ? lm[m + d] : rm[m + d];
-  }
+  box_join(t, k, kl, kr);
 }
 
-void eng__nn_build(eng__nn *t, void *work, const double *base, size_t n, unsigned m,
-                   size_t pstride, size_t cstride, int maxnorm)
+unsigned eng__nn_build_top(eng__nn *t, void *work, const double *base, size_t n, unsigned m,
+                           size_t pstride, size_t cstride, int maxnorm)
 {
   size_t nleaf = (n + LEAF - 1) / LEAF, slots = nleaf * LEAF;
   char *w = (char *)(((uintptr_t)work + 63) & ~(uintptr_t)63);
@@ -196,6 +223,9 @@ void eng__nn_build(eng__nn *t, void *work, const double *base, size_t n, unsigne
 #else
   t->avx2 = 0;
 #endif
+  t->base = base;
+  t->pstride = pstride;
+  t->cstride = cstride;
   t->leaf = (double *)w;
   w += align64(slots * m * sizeof(double));
   t->box = (double *)w;
@@ -205,24 +235,48 @@ void eng__nn_build(eng__nn *t, void *work, const double *base, size_t n, unsigne
   t->slot = (size_t *)w;
   w += align64(n * sizeof(size_t));
   t->sdim = (unsigned char *)w;
+  w += align64(2 * nleaf);
+  /* Keys have their own area (not the leaves, which a finished part fills
+   * while the other part still splits). */
+  t->key = (double *)w;
   for (size_t s = 0; s < slots; s++)
     t->idx[s] = s < n ? s : SIZE_MAX;
-  bctx b = {t, base, pstride, cstride, t->leaf};
-  build_rec(&b, 0, 0, nleaf);
-  for (size_t s = 0; s < slots; s++) {
-    size_t i = t->idx[s];
-    double *P = t->leaf + (s / LEAF) * m * LEAF + s % LEAF;
-    if (i == SIZE_MAX) {
-      /* padding is infinitely far: it never passes a distance test */
-      for (unsigned c = 0; c < m; c++)
-        P[c * LEAF] = INFINITY;
-      continue;
-    }
-    t->slot[i] = s;
-    for (unsigned c = 0; c < m; c++)
-      P[c * LEAF] = view_at(&b, i, c);
+  /* Two parts only when each has a split of its own to do. */
+  t->parts = nleaf >= 4 ? 2 : 1;
+  if (t->parts == 2)
+    split_node(t, 0, 0, nleaf);
+  return t->parts;
+}
+
+void eng__nn_build_part(eng__nn *t, unsigned i)
+{
+  size_t nleaf = t->nleaf, c = nleaf / 2;
+  size_t k = 0, a = 0, e = nleaf;
+  if (t->parts == 2) {
+    k = i == 0 ? 1 : 2 * c;
+    a = i == 0 ? 0 : c;
+    e = i == 0 ? c : nleaf;
   }
-  boxes(t, 0, 0, nleaf);
+  build_rec(t, k, a, e);
+  fill_leaves(t, a, e);
+  boxes(t, k, a, e);
+}
+
+void eng__nn_build_finish(eng__nn *t)
+{
+  if (t->parts == 2)
+    box_join(t, 0, 1, 2 * (t->nleaf / 2));
+  t->base = NULL;
+  t->key = NULL;
+}
+
+void eng__nn_build(eng__nn *t, void *work, const double *base, size_t n, unsigned m,
+                   size_t pstride, size_t cstride, int maxnorm)
+{
+  unsigned parts = eng__nn_build_top(t, work, base, n, m, pstride, cstride, maxnorm);
+  for (unsigned i = 0; i < parts; i++)
+    eng__nn_build_part(t, i);
+  eng__nn_build_finish(t);
 }
 
 /* Raw distances (squared for Euclidean) from q to the LEAF slots of leaf L,
@@ -587,11 +641,10 @@ void eng_kdtree_destroy(eng_kdtree *t)
   if (!t)
     return;
   free(t->work);
-  free(t->pts);
   free(t);
 }
 
-int eng_kdtree_create(eng_kdtree **out, const eng_points *p, eng_norm norm)
+int eng__kdtree_begin(eng_kdtree **out, const eng_points *p, eng_norm norm, unsigned *parts)
 {
   if (!out || !p || !p->base || p->n == 0 || p->m == 0 ||
       (norm != ENG_NORM_EUCLID && norm != ENG_NORM_MAX))
@@ -603,17 +656,29 @@ int eng_kdtree_create(eng_kdtree **out, const eng_points *p, eng_norm norm)
   if (!t)
     return ENG_ENOMEM;
   t->work = malloc(eng__nn_work_size(p->n, p->m));
-  t->pts = malloc(p->n * p->m * sizeof *t->pts);
-  if (!t->work || !t->pts) {
+  if (!t->work) {
     eng_kdtree_destroy(t);
     return ENG_ENOMEM;
   }
-  eng__nn_build(&t->nn, t->work, p->base, p->n, p->m, p->pstride, p->cstride,
-                norm == ENG_NORM_MAX);
-  for (size_t s = 0; s < p->n; s++)
-    for (unsigned c = 0; c < p->m; c++)
-      t->pts[s * p->m + c] = eng_points_at(p, t->nn.idx[s], c);
+  *parts = eng__nn_build_top(&t->nn, t->work, p->base, p->n, p->m, p->pstride, p->cstride,
+                             norm == ENG_NORM_MAX);
   *out = t;
+  return 0;
+}
+
+void eng__kdtree_part(eng_kdtree *t, unsigned i) { eng__nn_build_part(&t->nn, i); }
+
+void eng__kdtree_end(eng_kdtree *t) { eng__nn_build_finish(&t->nn); }
+
+int eng_kdtree_create(eng_kdtree **out, const eng_points *p, eng_norm norm)
+{
+  unsigned parts = 0;
+  int rc = eng__kdtree_begin(out, p, norm, &parts);
+  if (rc)
+    return rc;
+  for (unsigned i = 0; i < parts; i++)
+    eng__kdtree_part(*out, i);
+  eng__kdtree_end(*out);
   return 0;
 }
 
