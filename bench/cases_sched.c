@@ -469,6 +469,64 @@ static void fib_done(fibnode *nd) {
   }
 }
 
+/* ------------------------------------------------- the machine's ceiling */
+
+/* The scaling rows' "bare" column: w pinned threads (one per PU, wrapping
+ * when w exceeds them), each burning its share of the row's tasks in one
+ * loop, with no queue and no scheduler. Its efficiency is what the machine
+ * itself delivers to w busy threads in this run: on a VM whose vCPUs share
+ * or lose host time, it falls below 100% for every runtime alike. */
+typedef struct bare {
+  unsigned w;
+  uint64_t loops; /* per task */
+} bare;
+
+typedef struct bare_thread {
+  pthread_t th;
+  uint64_t loops;
+} bare_thread;
+
+static void *bare_setup(const void *param) {
+  const sp *p = param;
+  bare *b = calloc(1, sizeof *b);
+  if (!b) return NULL;
+  b->w = p->workers ? p->workers : machine_cores();
+  b->loops = loops_for(p->work_ns);
+  return b;
+}
+
+static void *bare_main(void *arg) {
+  burn(((bare_thread *)arg)->loops);
+  return NULL;
+}
+
+static void bare_run(void *state, uint64_t iters) {
+  bare *b = state;
+  bare_thread t[64];
+  unsigned w = b->w < 64 ? b->w : 64, pus = machine_pus(), started = 0;
+  for (unsigned i = 0; i < w; i++) {
+    pthread_attr_t a;
+    cpu_set_t cs;
+    CPU_ZERO(&cs);
+    CPU_SET(i % pus, &cs);
+    pthread_attr_init(&a);
+    pthread_attr_setaffinity_np(&a, sizeof cs, &cs);
+    t[i].loops = (iters / w + (i < iters % w)) * b->loops;
+    if (pthread_create(&t[i].th, &a, bare_main, &t[i]) == 0) {
+      started++;
+    } else {
+      burn(t[i].loops); /* no thread: the work still gets done */
+      t[i].th = pthread_self();
+    }
+    pthread_attr_destroy(&a);
+  }
+  for (unsigned i = 0; i < w; i++)
+    if (!pthread_equal(t[i].th, pthread_self())) pthread_join(t[i].th, NULL);
+  (void)started;
+}
+
+static void bare_teardown(void *state) { free(state); }
+
 /* ----------------------------------------------------- engine/pool impls */
 
 static st *st_new(const sp *p) {
@@ -1358,6 +1416,10 @@ static void teardown_wire(void *state) {
 
 #define POOL_FIFO_NOTE "no priorities: the same load through its one FIFO"
 static const bench_impl impls_basic[] = {IMPL_ENGINE, IMPL_POOL};
+static const bench_impl impls_scale[] = {
+    IMPL_ENGINE, IMPL_POOL, IMPL_OMP(TASK_NOTE_GOMP), IMPL_LLVM_OMP(TASK_NOTE_LLVM), IMPL_TBB,
+    {.name = "bare", .setup = bare_setup, .run = bare_run, .teardown = bare_teardown,
+     .note = "no scheduler: w pinned threads burn their share in one loop (the machine's ceiling)"}};
 static const bench_impl impls_tasks[] = {IMPL_ENGINE, IMPL_POOL, IMPL_OMP(TASK_NOTE_GOMP),
                                          IMPL_LLVM_OMP(TASK_NOTE_LLVM), IMPL_TBB};
 static const bench_impl impls_loop[] = {IMPL_ENGINE, IMPL_POOL, IMPL_UV(NULL), IMPL_EVENT(NULL)};
@@ -1498,7 +1560,7 @@ static void build(void) {
       scale_params[k] = (sp){K_SCALE, w, scale_ns[si], 0, 0};
       snprintf(scale_names[k], sizeof scale_names[k], "sched/scale/%s/w%u", scale_tag[si], w);
       ADD(.name = scale_names[k], .op = "task", .work = 1, .work_unit = "tasks", .param = &scale_params[k],
-          .impls = impls_tasks, .nimpls = N_OF(impls_tasks), .series = scale_series[si], .workers = w,
+          .impls = impls_scale, .nimpls = N_OF(impls_scale), .series = scale_series[si], .workers = w,
           .target_kind = (si == 1 && w == 2) ? BENCH_TARGET_EFFICIENCY_MIN : BENCH_TARGET_NONE,
           .target = (si == 1 && w == 2) ? 0.9 : 0, .slow = si >= 2 && w > cores);
     }
