@@ -4,6 +4,7 @@
 
 #include "engine.h"
 #include "engine/attractor.h"
+#include "engine/dynamics.h"
 #include "../algorithms/dynamics/attr_internal.h"
 #include "parallel.h"
 
@@ -133,11 +134,17 @@ static int par_corrdim(void *ctx, const double *x, size_t n, const eng_corrdim_o
   return eng_corrdim_par(ctx, x, n, o, NULL, NULL, NULL, res);
 }
 
+static int par_fnn(void *ctx, const double *x, size_t n, const eng_dim_opts *o, double *frac,
+                   unsigned *m)
+{
+  return eng_dim_fnn_par(ctx, x, n, o, frac, m);
+}
+
 int eng_analyze_par(eng_engine *e, const double *x, size_t n, const eng_analyze_opts *o,
                     eng_analyze_result *res)
 {
   if (!e)
     return ENG_EINVAL;
-  const eng__analyze_stages stages = {par_classify, par_lyapunov, par_corrdim, e};
+  const eng__analyze_stages stages = {par_classify, par_lyapunov, par_corrdim, par_fnn, e};
   return eng__analyze_run(x, n, o, res, &stages);
 }

@@ -397,6 +397,23 @@ START_TEST(scheduled_equals_serial)
   ck_assert_int_eq(eng_classify(x, n, &clo, &c1), 0);
   ck_assert_int_eq(eng_classify_par(e, x, n, &clo, &c2), 0);
   ck_assert(memcmp(&c1, &c2, sizeof c1) == 0);
+  /* the pipeline with every stage scheduled, its FNN dimension search included */
+  eng_analyze_opts ao;
+  eng_analyze_opts_init(&ao);
+  ao.surrogates = 5;
+  ao.dt = 0.01;
+  eng_analyze_result p1, p2;
+  ck_assert_int_eq(eng_analyze(x, n, &ao, &p1), 0);
+  ck_assert_int_eq(eng_analyze_par(e, x, n, &ao, &p2), 0);
+  ck_assert(p1.m_auto && p2.m_auto);
+  ck_assert_uint_eq(p1.m, p2.m);
+  ck_assert_uint_eq(p1.tau, p2.tau);
+  ck_assert_str_eq(p1.tau_rule, p2.tau_rule);
+  ck_assert(p1.fnn_frac == p2.fnn_frac);
+  ck_assert_uint_eq(p1.theiler, p2.theiler);
+  ck_assert(memcmp(&p1.lyap, &p2.lyap, sizeof p1.lyap) == 0);
+  ck_assert(memcmp(&p1.corr, &p2.corr, sizeof p1.corr) == 0);
+  ck_assert(memcmp(&p1.cls, &p2.cls, sizeof p1.cls) == 0);
   eng_lyap_result lr;
   ck_assert_int_eq(eng_lyapunov_par(NULL, x, n, &lo, NULL, 0, &lr), ENG_EINVAL);
   free(l1);

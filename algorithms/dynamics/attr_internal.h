@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "engine/attractor.h"
+#include "engine/dynamics.h"
 
 /* Validates a series: ENG_EINVAL (NULL), ENG_ENAN, ENG_ECONST (all values
  * equal); *mean and *sd (population) receive its moments. */
@@ -71,9 +72,6 @@ int eng__classify_pred(const eng_classify_work *w, long s, double *err);
 void eng__classify_decide(eng_classify_work *w);
 void eng__classify_free(eng_classify_work *w);
 
-/* The pipeline's delay and dimension choices (filled into res). */
-int eng__analyze_embedding(const double *x, size_t n, const eng_analyze_opts *o,
-                           eng_analyze_result *res);
 
 /* The pipeline's three estimation stages, so the serial and the scheduled
  * pipelines share every choice and differ only in how a stage runs. ctx is
@@ -85,6 +83,8 @@ typedef struct eng__analyze_stages {
                   eng_lyap_result *res);
   int (*corrdim)(void *ctx, const double *x, size_t n, const eng_corrdim_opts *o,
                  eng_corrdim_result *res);
+  int (*fnn)(void *ctx, const double *x, size_t n, const eng_dim_opts *o, double *frac,
+             unsigned *m);
   void *ctx;
 } eng__analyze_stages;
 

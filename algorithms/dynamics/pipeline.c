@@ -18,9 +18,9 @@ void eng_analyze_opts_init(eng_analyze_opts *o)
   o->seed = 1;
 }
 
-/* Delay and dimension, the pipeline's first two choices. */
-int eng__analyze_embedding(const double *x, size_t n, const eng_analyze_opts *o,
-                           eng_analyze_result *res)
+/* Delay and dimension, the pipeline's first two choices (filled into res). */
+static int analyze_embedding(const double *x, size_t n, const eng_analyze_opts *o,
+                             eng_analyze_result *res, const eng__analyze_stages *st)
 {
   double mean, sd;
   int rc = eng__series_check(x, n, &mean, &sd);
@@ -69,7 +69,7 @@ int eng__analyze_embedding(const double *x, size_t n, const eng_analyze_opts *o,
     if (!frac)
       return ENG_ENOMEM;
     unsigned m = 0;
-    rc = eng_dim_fnn(x, n, &d, frac, &m, NULL);
+    rc = st->fnn(st->ctx, x, n, &d, frac, &m);
     if (rc == ENG_ERANGE)
       rc = 0; /* no m reached the threshold: m_max, the best available */
     if (!rc) {
@@ -95,7 +95,7 @@ int eng__analyze_run(const double *x, size_t n, const eng_analyze_opts *oin, eng
   if (!x || !res || oin->m_max == 0 || oin->m_max > 32 || !(oin->dt > 0.0) || !isfinite(oin->dt))
     return ENG_EINVAL;
   memset(res, 0, sizeof *res);
-  int rc = eng__analyze_embedding(x, n, oin, res);
+  int rc = analyze_embedding(x, n, oin, res, st);
   if (rc)
     return rc;
   /* The Theiler window of the classification (the mean period of the
@@ -185,8 +185,16 @@ static int serial_corrdim(void *ctx, const double *x, size_t n, const eng_corrdi
   return eng_corrdim(x, n, o, NULL, NULL, NULL, res);
 }
 
+static int serial_fnn(void *ctx, const double *x, size_t n, const eng_dim_opts *o, double *frac,
+                      unsigned *m)
+{
+  (void)ctx;
+  return eng_dim_fnn(x, n, o, frac, m, NULL);
+}
+
 int eng_analyze(const double *x, size_t n, const eng_analyze_opts *o, eng_analyze_result *res)
 {
-  static const eng__analyze_stages serial = {serial_classify, serial_lyapunov, serial_corrdim, NULL};
+  static const eng__analyze_stages serial = {serial_classify, serial_lyapunov, serial_corrdim,
+                                             serial_fnn, NULL};
   return eng__analyze_run(x, n, o, res, &serial);
 }
