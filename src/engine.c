@@ -1,5 +1,6 @@
 /* engine.c: configuration, creation, submission entry points, idle waiting, destruction and drain accounting. */
 #include "internal.h"
+#include "local.h"
 
 #include <limits.h>
 #include <string.h>

@@ -37,8 +37,12 @@ enum { ENG__RUNNING = 0, ENG__DRAIN_FINISH = 1, ENG__DRAIN_CANCEL = 2, ENG__STOP
 /* Per-worker counters: written only by the owner (relaxed load + store),
  * read by anyone with relaxed loads. */
 typedef struct eng__counters {
-  _Atomic uint64_t submitted, executed, stolen, parked, woken, misses, cancelled, rejected;
-  _Atomic uint64_t nsub; /* non-periodic tasks submitted from this worker (idle accounting) */
+  _Atomic uint64_t executed, stolen, parked, woken, misses, cancelled, rejected;
+  /* Non-periodic tasks submitted from this worker (idle accounting). The
+   * "submitted" statistic is nsub + xsub, so the common submit bumps one
+   * counter: xsub adds timer records queued here (not in nsub) and takes off
+   * tasks that overflowed into another worker's inbox (counted there). */
+  _Atomic uint64_t nsub, xsub;
   _Atomic uint64_t nret; /* non-periodic tasks retired (ran, dropped, discarded) here */
 } eng__counters;
 
@@ -56,6 +60,7 @@ struct eng__worker {
   eng__task *free_list;
   size_t nfree;
   uint32_t sample_ctr;
+  uint32_t sample_mask; /* e->sample_mask, on this line */
   uint32_t ndisp;       /* dispatches since the last timer check */
   eng__task *edf[ENG_PRIO_COUNT];
   uint32_t nedf[ENG_PRIO_COUNT];
@@ -187,11 +192,14 @@ static inline eng__worker *eng__self_in(const eng_engine *e) {
 void *eng__worker_main(void *arg);
 /* engine.c: allocates and initialises w's queues (on the worker thread). */
 int eng__worker_buffers(eng__worker *w);
-eng__task *eng__task_alloc_local(eng__worker *w);
+/* eng__task_alloc_local (local.h) when w's free list is empty. */
+eng__task *eng__task_alloc_local_slow(eng__worker *w);
 eng__task *eng__task_alloc_foreign(eng_engine *e);
 void eng__task_free(eng__worker *w, eng__task *t);
 int eng__submit_task(eng_engine *e, eng__task *t, unsigned flags);
-int eng__submit_local(eng__worker *w, eng_task_fn fn, void *arg);
+/* eng__submit_local (local.h) when w's own queues are full: the general path
+ * for the record t (freed on failure). */
+int eng__submit_local_full(eng__worker *w, eng__task *t);
 void eng__wake_one(eng_engine *e);
 void eng__wake_worker(eng__worker *w);
 void eng__idle_notify(eng_engine *e);

@@ -5,7 +5,8 @@
 
 static void read_counters(eng__worker *w, eng_counters *o) {
   const eng__counters *c = &w->c;
-  o->submitted = atomic_load_explicit(&c->submitted, memory_order_relaxed) +
+  o->submitted = atomic_load_explicit(&c->nsub, memory_order_relaxed) +
+                 atomic_load_explicit(&c->xsub, memory_order_relaxed) +
                  atomic_load_explicit(&w->in_submitted, memory_order_relaxed);
   o->executed = atomic_load_explicit(&c->executed, memory_order_relaxed);
   o->stolen = atomic_load_explicit(&c->stolen, memory_order_relaxed);

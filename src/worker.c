@@ -1,5 +1,6 @@
 /* worker.c: task records, queue routing, the worker loop (dispatch order, next-task slot, stealing, timers, idling). */
 #include "internal.h"
+#include "local.h"
 
 #include <limits.h>
 #include <sched.h>
@@ -18,13 +19,8 @@ static ENG__TLS uint32_t tl_sample; /* foreign submitter's sampling counter */
 
 /* ------------------------------------------------------------------ records */
 
-eng__task *eng__task_alloc_local(eng__worker *w) {
-  eng__task *t = w->free_list;
-  if (t) {
-    w->free_list = t->next;
-    w->nfree--;
-    return t;
-  }
+eng__task *eng__task_alloc_local_slow(eng__worker *w) {
+  eng__task *t;
   /* Take every record other threads gave back. Acquire pairs with the release
    * CAS in eng__task_free, so their last writes to the records are visible. */
   t = atomic_exchange_explicit(&w->ret_stack, NULL, memory_order_acquire);
@@ -85,9 +81,6 @@ void eng__task_free(eng__worker *w, eng__task *t) {
 
 /* ------------------------------------------------------------------- waking */
 
-static inline uint32_t nspinning(uint64_t idle) { return (uint32_t)idle; }
-static inline uint32_t nparked(uint64_t idle) { return (uint32_t)(idle >> 32); }
-
 void eng__wake_worker(eng__worker *w) {
   /* acq_rel: orders our earlier publication before the flag, and the flag
    * before reading whether the owner parked (pairs with its park CAS). */
@@ -107,14 +100,6 @@ void eng__wake_one(eng_engine *e) {
       return;
     }
   }
-}
-
-/* After making stealable work visible: when nobody is looking for work but
- * someone sleeps, wake one (the Go scheduler's "spinning" rule). A stale read
- * only costs parallelism: the submitting worker still runs the task itself. */
-static inline void maybe_wake_spare(eng_engine *e) {
-  uint64_t idle = atomic_load_explicit(&e->idle, memory_order_relaxed);
-  if (nspinning(idle) == 0 && nparked(idle) != 0) eng__wake_one(e);
 }
 
 void eng__idle_notify(eng_engine *e) {
@@ -153,25 +138,7 @@ static int enqueue_local(eng__worker *w, eng__task *t) {
     edf_insert(w, t);
     return 0;
   }
-  /* A continuation from a running task takes the next-task slot unless some
-   * worker is idle and could take it instead. */
-  if (eng__tl_current && e->cfg.next_slot_limit &&
-      nspinning(atomic_load_explicit(&e->idle, memory_order_relaxed)) == 0) {
-    eng__task *old = w->next_slot;
-    if (!old) {
-      w->next_slot = t;
-      return 0;
-    }
-    if (eng__deque_push(&w->dq[old->prio], old) == 0) {
-      w->local_mask |= 1u << old->prio;
-      w->next_slot = t;
-      return 0;
-    }
-  }
-  if (eng__deque_push(&w->dq[p], t) != 0) return -1;
-  w->local_mask |= 1u << p;
-  maybe_wake_spare(e);
-  return 0;
+  return eng__enqueue_ready(w, t);
 }
 
 /* Any thread: queue t in some worker's inbox, starting round-robin. */
@@ -190,7 +157,7 @@ static int enqueue_foreign(eng_engine *e, eng__task *t) {
     if (old & ENG__SIG_PARKED) {
       if (!(old & (ENG__SIG_INBOX | ENG__SIG_WAKE))) eng__futex_wake(&w->signal, 1);
     } else {
-      maybe_wake_spare(e);
+      eng__maybe_wake_spare(e);
     }
     return 0;
   }
@@ -215,11 +182,14 @@ int eng__submit_task(eng_engine *e, eng__task *t, unsigned flags) {
   for (;;) {
     if (w) {
       if (enqueue_local(w, t) == 0) {
-        ENG__INC(w->c.submitted);
+        if (!counted) ENG__INC(w->c.xsub); /* a timer record: not in nsub */
         return 0;
       }
       /* Own queue full: an inbox (counted there as a foreign submit). */
-      if (enqueue_foreign(e, t) == 0) return 0;
+      if (enqueue_foreign(e, t) == 0) {
+        if (counted) ENG__OWNER_ADD(w->c.xsub, (uint64_t)-1);
+        return 0;
+      }
     } else if (enqueue_foreign(e, t) == 0) {
       return 0;
     }
@@ -257,40 +227,11 @@ int eng__submit_task(eng_engine *e, eng__task *t, unsigned flags) {
 
 /* The sampling decision of eng__sample_stamp for a submit from worker w. */
 static inline uint64_t sample_local(eng__worker *w) {
-  return (w->sample_ctr++ & w->e->sample_mask) == 0 ? eng__now_ns() : 0;
+  return (w->sample_ctr++ & w->sample_mask) == 0 ? eng__now_ns() : 0;
 }
 
-/* eng_task_submit with no options from one of e's own workers: the common
- * case, built in one place with no option decoding or thread lookups. Falls
- * back to the general path only when the local queues are full. */
-int eng__submit_local(eng__worker *w, eng_task_fn fn, void *arg) {
-  eng_engine *e = w->e;
-  int st = atomic_load_explicit(&e->state, memory_order_acquire);
-  if (__builtin_expect(st != ENG__RUNNING && st != ENG__DRAIN_FINISH, 0)) {
-    ENG__INC(w->c.rejected);
-    return ENG_ESHUTDOWN;
-  }
-  eng__task *t = eng__task_alloc_local(w);
-  if (__builtin_expect(t == NULL, 0)) return ENG_ENOMEM;
-  /* next, sib and hkey are set by whichever heap or list takes the record. */
-  t->u.fn = fn;
-  t->arg = arg;
-  t->fut = NULL;
-  t->group = NULL;
-  t->timer = NULL;
-  t->kind = ENG__KIND_TASK;
-  t->prio = ENG_PRIO_NORMAL;
-  t->flags = 0;
-  t->deadline_ns = 0;
-  t->due_ns = 0;
-  t->stamp_ns = sample_local(w);
-  ENG__INC(w->c.nsub); /* before the task is visible: see eng__submit_task */
-  if (__builtin_expect(enqueue_local(w, t) == 0, 1)) {
-    ENG__INC(w->c.submitted);
-    return 0;
-  }
-  ENG__OWNER_ADD(w->c.nsub, (uint64_t)-1);
-  int rc = eng__submit_task(e, t, 0);
+int eng__submit_local_full(eng__worker *w, eng__task *t) {
+  int rc = eng__submit_task(w->e, t, 0);
   if (rc) eng__task_free(w, t);
   return rc;
 }
@@ -470,7 +411,7 @@ static void clear_inbox_bit(eng__worker *w, unsigned p) {
  * taken, and only when nobody is spinning, so thieves still find the rest. */
 static inline eng__task *own_pop(eng__worker *w, unsigned p) {
   if (w->npriv[p]) return w->priv[p][--w->npriv[p]];
-  if (nspinning(atomic_load_explicit(&w->e->idle, memory_order_relaxed)) == 0) {
+  if (eng__nspinning(atomic_load_explicit(&w->e->idle, memory_order_relaxed)) == 0) {
     unsigned n = eng__deque_pop_batch(&w->dq[p], w->priv[p], ENG__PRIV_BATCH);
     if (n) {
       w->npriv[p] = (uint8_t)(n - 1);
@@ -618,7 +559,7 @@ static void spin_end(eng__worker *w) {
   uint64_t old = atomic_fetch_sub_explicit(&w->e->idle, 1, memory_order_relaxed);
   /* The last spinner found work: if more is visible and others sleep, wake
    * one so work keeps being picked up in parallel. */
-  if (nspinning(old) == 1 && nparked(old) != 0 &&
+  if (eng__nspinning(old) == 1 && eng__nparked(old) != 0 &&
       (w->local_mask | (atomic_load_explicit(&w->signal, memory_order_relaxed) & ENG__SIG_INBOX)))
     eng__wake_one(w->e);
 }
@@ -679,6 +620,7 @@ void *eng__worker_main(void *arg) {
   eng__worker *w = arg;
   eng_engine *e = w->e;
   eng__tl_self = w;
+  w->sample_mask = e->sample_mask;
   eng__topology_bind(w);
   /* Queues are allocated and first touched here, after binding, so their
    * pages come from this worker's NUMA node. */

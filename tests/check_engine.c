@@ -417,6 +417,47 @@ START_TEST(stats_count_what_was_done) {
 }
 END_TEST
 
+/* Submits from a worker: the first go to its own queues, the rest overflow
+ * into inboxes (counted there) or are refused; "submitted" counts each
+ * accepted task once, wherever it went. */
+typedef struct fanout {
+  eng_engine *e;
+  unsigned tries;
+  _Atomic unsigned accepted, refused;
+} fanout;
+
+static void fanout_task(void *arg) {
+  fanout *f = arg;
+  for (unsigned i = 0; i < f->tries; i++) {
+    int rc = eng_task_submit(f->e, count_task, NULL, NULL);
+    if (rc == 0)
+      atomic_fetch_add(&f->accepted, 1);
+    else if (rc == ENG_EAGAIN)
+      atomic_fetch_add(&f->refused, 1);
+  }
+}
+
+START_TEST(stats_count_worker_submits) {
+  /* queues of 16: one task's 200 submits cannot all fit in its own deque */
+  eng_engine *e = tu_engine(2, 1, 16);
+  fanout f = {.e = e, .tries = 200};
+  eng_task_opts o;
+  eng_task_opts_init(&o);
+  o.flags = ENG_TASK_BLOCK;
+  ck_assert_int_eq(eng_task_submit(e, fanout_task, &f, &o), 0);
+  ck_assert_int_eq(eng_wait_idle(e), 0);
+  unsigned acc = atomic_load(&f.accepted), ref = atomic_load(&f.refused);
+  ck_assert_uint_eq(acc + ref, f.tries);
+  ck_assert_uint_gt(acc, 16); /* some went past the own deque, into inboxes */
+  eng_stats s;
+  ck_assert_int_eq(eng_stats_read(e, &s, 0), 0);
+  ck_assert_uint_eq(s.total.submitted, 1 + acc);
+  ck_assert_uint_eq(s.total.executed, 1 + acc);
+  ck_assert_uint_eq(s.total.rejected, ref);
+  ck_assert_int_eq(eng_engine_destroy(e, ENG_DRAIN_FINISH, NULL), 0);
+}
+END_TEST
+
 START_TEST(idle_engine_sleeps) {
   eng_config c;
   eng_config_init(&c);
@@ -591,6 +632,7 @@ int main(void) {
   tcase_add_test(tc, workers_run_on_reported_pu);
   tcase_add_test(tc, oversubscribed_finishes);
   tcase_add_test(tc, stats_count_what_was_done);
+  tcase_add_test(tc, stats_count_worker_submits);
   tcase_add_test(tc, idle_engine_sleeps);
   tcase_add_test(tc, allocation_failures_are_clean);
   tcase_add_test(tc, misuse_returns_codes);
