@@ -165,7 +165,7 @@ static int enqueue_foreign(eng_engine *e, eng__task *t) {
 }
 
 static void run_task_slow(eng__worker *w, eng__task *t);
-static eng__task *pick(eng__worker *w);
+static eng__task *pick_slow(eng__worker *w);
 
 int eng__submit_task(eng_engine *e, eng__task *t, unsigned flags) {
   eng__worker *w = eng__self_in(e);
@@ -199,7 +199,7 @@ int eng__submit_task(eng_engine *e, eng__task *t, unsigned flags) {
       break;
     if (w) {
       /* A worker cannot wait for itself: make room by running one of its own tasks. */
-      eng__task *x = pick(w);
+      eng__task *x = pick_slow(w);
       if (x) {
         run_task_slow(w, x);
         continue;
@@ -434,7 +434,7 @@ static void clear_inbox_bit(eng__worker *w, unsigned p) {
  * no other worker is looking for work, up to ENG__PRIV_BATCH tasks are taken
  * with one fence and run from a private array. At most half of the deque is
  * taken, and only when nobody is spinning, so thieves still find the rest. */
-static inline eng__task *own_pop(eng__worker *w, unsigned p) {
+static inline __attribute__((always_inline)) eng__task *own_pop(eng__worker *w, unsigned p) {
   if (w->npriv[p]) return w->priv[p][--w->npriv[p]];
   if (eng__nspinning(atomic_load_explicit(&w->e->idle, memory_order_relaxed)) == 0) {
     unsigned n = eng__deque_pop_batch(&w->dq[p], w->priv[p], ENG__PRIV_BATCH);
@@ -502,7 +502,7 @@ static void clear_prio(eng__worker *w, unsigned p) {
  * with waiting work is served after at most starvation_limit + 3 dispatches
  * from higher levels on that worker (3: the other levels that may have aged
  * at the same time, each served once first). */
-static eng__task *pick(eng__worker *w) {
+static eng__task *pick_slow(eng__worker *w) {
   eng_engine *e = w->e;
   const unsigned limit = e->cfg.starvation_limit;
   for (;;) {
@@ -546,6 +546,36 @@ static eng__task *pick(eng__worker *w) {
       if (mask >> r & 1u) w->skip[r]++;
     return t;
   }
+}
+
+/* pick, inline for the common case of one priority level with work, all of
+ * it this worker's own and none of it in the deadline heap: then no other
+ * level ages, and the rule above reduces to the next-task slot (within its
+ * limit) or the newest own task. Anything else goes through pick_slow. */
+static inline __attribute__((always_inline)) eng__task *pick(eng__worker *w) {
+  unsigned sig = atomic_load_explicit(&w->signal, memory_order_relaxed) & ENG__SIG_INBOX;
+  eng__task *nx = w->next_slot;
+  unsigned mask = w->local_mask | (nx ? 1u << nx->prio : 0u);
+  if (__builtin_expect(!sig && mask && !(mask & (mask - 1)), 1)) {
+    unsigned q = (unsigned)__builtin_ctz(mask);
+    if (nx) {
+      if (w->next_streak < w->e->cfg.next_slot_limit) {
+        w->next_slot = NULL;
+        w->next_streak++;
+        w->skip[q] = 0;
+        return nx;
+      }
+    } else if (!w->edf[q]) {
+      eng__task *t = own_pop(w, q);
+      if (t) {
+        w->next_streak = 0;
+        w->alt ^= 1u << q;
+        w->skip[q] = 0;
+        return t;
+      }
+    }
+  }
+  return pick_slow(w);
 }
 
 /* Highest priority first over every other worker's inbox, deque and deadline
