@@ -17,6 +17,12 @@ static inline void eng__maybe_wake_spare(eng_engine *e) {
   if (eng__nspinning(idle) == 0 && eng__nparked(idle) != 0) eng__wake_one(e);
 }
 
+/* The queue-wait sampling decision for a submit from worker w: one task in
+ * sample_mask + 1 is stamped. */
+static inline uint64_t eng__sample_local(eng__worker *w) {
+  return (w->sample_ctr++ & w->sample_mask) == 0 ? eng__now_ns() : 0;
+}
+
 /* A record from w's free list; the rest (records given back by other
  * threads, then the allocator) out of line. */
 static inline eng__task *eng__task_alloc_local(eng__worker *w) {
@@ -27,6 +33,17 @@ static inline eng__task *eng__task_alloc_local(eng__worker *w) {
     return t;
   }
   return eng__task_alloc_local_slow(w);
+}
+
+/* Puts t back on w's free list when it is one of w's own records (and the
+ * engine is not being torn down); returns 0 when eng__task_free must handle
+ * it instead. */
+static inline int eng__task_free_own(eng__worker *w, eng__task *t) {
+  if (t->home != (int32_t)w->idx || w->e->teardown) return 0;
+  t->next = w->free_list;
+  w->free_list = t;
+  w->nfree++;
+  return 1;
 }
 
 /* Owner: queues a ready task (no delay, no deadline) on w. Returns 0 or -1
@@ -76,9 +93,9 @@ static inline int eng__submit_local(eng__worker *w, eng_task_fn fn, void *arg) {
   t->flags = 0;
   t->deadline_ns = 0;
   t->due_ns = 0;
-  t->stamp_ns = (w->sample_ctr++ & w->sample_mask) == 0 ? eng__now_ns() : 0;
-  /* Counted before the task is visible (see eng__submit_task); nsub is also
-   * the "submitted" statistic (eng__worker.c.xsub). */
+  t->stamp_ns = eng__sample_local(w);
+  /* Counted before the task is visible (see eng__submit_task); with xsub it
+   * is also the "submitted" statistic (see eng__counters). */
   ENG__INC(w->c.nsub);
   if (__builtin_expect(eng__enqueue_ready(w, t) == 0, 1)) return 0;
   ENG__OWNER_ADD(w->c.nsub, (uint64_t)-1);

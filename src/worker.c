@@ -46,14 +46,9 @@ eng__task *eng__task_alloc_foreign(eng_engine *e) {
 
 void eng__task_free(eng__worker *w, eng__task *t) {
   eng_engine *e = w->e;
+  if (eng__task_free_own(w, t)) return;
   if (e->teardown) {
     eng__free(t);
-    return;
-  }
-  if (t->home == (int32_t)w->idx) {
-    t->next = w->free_list;
-    w->free_list = t;
-    w->nfree++;
     return;
   }
   if (t->home >= 0) {
@@ -225,11 +220,6 @@ int eng__submit_task(eng_engine *e, eng__task *t, unsigned flags) {
   return ENG_EAGAIN;
 }
 
-/* The sampling decision of eng__sample_stamp for a submit from worker w. */
-static inline uint64_t sample_local(eng__worker *w) {
-  return (w->sample_ctr++ & w->sample_mask) == 0 ? eng__now_ns() : 0;
-}
-
 int eng__submit_local_full(eng__worker *w, eng__task *t) {
   int rc = eng__submit_task(w->e, t, 0);
   if (rc) eng__task_free(w, t);
@@ -239,7 +229,7 @@ int eng__submit_local_full(eng__worker *w, eng__task *t) {
 /* Stamps a submit for the queue-wait histogram: one task in sample_mask + 1. */
 uint64_t eng__sample_stamp(eng_engine *e) {
   eng__worker *w = eng__self_in(e);
-  if (w) return sample_local(w);
+  if (w) return eng__sample_local(w);
   return (tl_sample++ & e->sample_mask) == 0 ? eng__now_ns() : 0;
 }
 
@@ -372,13 +362,7 @@ static inline __attribute__((always_inline)) void run_task(eng__worker *w, eng__
   t->u.fn(t->arg);
   eng__tl_current = prev;
   ENG__INC_REL(w->c.nret);
-  if (__builtin_expect(t->home == (int32_t)w->idx && !w->e->teardown, 1)) {
-    t->next = w->free_list;
-    w->free_list = t;
-    w->nfree++;
-    return;
-  }
-  eng__task_free(w, t);
+  if (__builtin_expect(!eng__task_free_own(w, t), 0)) eng__task_free(w, t);
 }
 
 /* ----------------------------------------------------------------- dispatch */

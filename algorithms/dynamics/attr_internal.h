@@ -72,8 +72,7 @@ int eng__classify_pred(const eng_classify_work *w, long s, double *err);
 void eng__classify_decide(eng_classify_work *w);
 void eng__classify_free(eng_classify_work *w);
 
-
-/* The pipeline's three estimation stages, so the serial and the scheduled
+/* The pipeline's estimation stages, so the serial and the scheduled
  * pipelines share every choice and differ only in how a stage runs. ctx is
  * passed through (the engine for the scheduled stages). */
 typedef struct eng__analyze_stages {
