@@ -48,7 +48,8 @@ static uint32_t pow2_ceil(uint32_t v) {
 uint64_t eng__outstanding(eng_engine *e) {
   uint64_t r = atomic_load_explicit(&e->fret, memory_order_acquire);
   for (unsigned i = 0; i < e->nworkers; i++)
-    r += atomic_load_explicit(&e->w[i]->c.nret, memory_order_acquire);
+    r += atomic_load_explicit(&e->w[i]->c.nret, memory_order_acquire) +
+         atomic_load_explicit(&e->w[i]->c.nfast, memory_order_acquire);
   uint64_t s = atomic_load_explicit(&e->fsub, memory_order_relaxed);
   for (unsigned i = 0; i < e->nworkers; i++)
     s += atomic_load_explicit(&e->w[i]->c.nsub, memory_order_relaxed);

@@ -37,16 +37,18 @@ enum { ENG__RUNNING = 0, ENG__DRAIN_FINISH = 1, ENG__DRAIN_CANCEL = 2, ENG__STOP
 /* Per-worker counters: written only by the owner (relaxed load + store),
  * read by anyone with relaxed loads. */
 typedef struct eng__counters {
-  _Atomic uint64_t stolen, parked, woken, misses, cancelled, rejected;
+  _Atomic uint64_t executed, stolen, parked, woken, misses, cancelled, rejected;
   /* Non-periodic tasks submitted from this worker (idle accounting). The
    * "submitted" statistic is nsub + xsub, so the common submit bumps one
    * counter: xsub adds timer records queued here (not in nsub) and takes off
    * tasks that overflowed into another worker's inbox (counted there). */
   _Atomic uint64_t nsub, xsub;
-  /* Non-periodic tasks retired (ran, dropped, discarded) here. Likewise the
-   * "executed" statistic is nret + xexec: xexec adds timer runs and takes off
-   * tasks retired without running. */
-  _Atomic uint64_t nret, xexec;
+  /* Non-periodic tasks retired (ran, dropped, discarded) here: nret by
+   * run_task_slow and the discard paths, nfast by the inline run of a plain
+   * task, which is also its only count in the "executed" statistic
+   * (executed + nfast). The slow path counts executed before it completes a
+   * future or group, so a thread woken by one sees the task counted. */
+  _Atomic uint64_t nret, nfast;
 } eng__counters;
 
 typedef struct eng__worker eng__worker;

@@ -8,8 +8,8 @@ static void read_counters(eng__worker *w, eng_counters *o) {
   o->submitted = atomic_load_explicit(&c->nsub, memory_order_relaxed) +
                  atomic_load_explicit(&c->xsub, memory_order_relaxed) +
                  atomic_load_explicit(&w->in_submitted, memory_order_relaxed);
-  o->executed = atomic_load_explicit(&c->nret, memory_order_relaxed) +
-                atomic_load_explicit(&c->xexec, memory_order_relaxed);
+  o->executed = atomic_load_explicit(&c->executed, memory_order_relaxed) +
+                atomic_load_explicit(&c->nfast, memory_order_relaxed);
   o->stolen = atomic_load_explicit(&c->stolen, memory_order_relaxed);
   o->parked = atomic_load_explicit(&c->parked, memory_order_relaxed);
   o->woken = atomic_load_explicit(&c->woken, memory_order_relaxed);

@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <string.h>
 
 ENG__TLS eng__worker *eng__tl_self;
@@ -266,19 +267,19 @@ void eng__task_discard(eng__worker *w, eng__task *t, int status) {
   if (t->group) eng__group_done(t->group, 1);
   ENG__INC(w->c.cancelled);
   if (w->mode != ENG__RUNNING) w->drain_cancelled++;
-  ENG__OWNER_ADD(w->c.xexec, (uint64_t)-1); /* retired, not run */
   retire(w, t);
   release_record(w, t);
 }
 
-static void run_timer(eng__worker *w, eng__task *t, uint64_t now) {
+/* Returns whether the timer's function ran (not when it was stopped first). */
+static bool run_timer(eng__worker *w, eng__task *t, uint64_t now) {
   struct eng_timer *tm = t->timer;
   /* Pairs with the stopper's fetch_or: exactly one of us sees the other. */
   uint32_t s = atomic_fetch_or_explicit(&tm->state, ENG__T_RUNNING, memory_order_acq_rel);
   if (s & ENG__T_STOPPED) {
     atomic_fetch_and_explicit(&tm->state, ~ENG__T_RUNNING, memory_order_release);
     eng__task_discard(w, t, ENG_ECANCELED);
-    return;
+    return false;
   }
   eng__task *prev = eng__tl_current;
   eng__tl_current = t;
@@ -297,9 +298,10 @@ static void run_timer(eng__worker *w, eng__task *t, uint64_t now) {
     t->due_ns = tm->next_ns > now ? tm->next_ns : now;
     if (t->due_ns == 0) t->due_ns = 1;
     timers_insert(w, t);
-    return;
+    return true;
   }
   eng__task_discard(w, t, 0);
+  return true;
 }
 
 static void run_task_slow(eng__worker *w, eng__task *t) {
@@ -319,9 +321,10 @@ static void run_task_slow(eng__worker *w, eng__task *t) {
   }
   if (t->stamp_ns) eng__hist_record(&w->qwait, start > t->stamp_ns ? start - t->stamp_ns : 0);
   if (t->kind == ENG__KIND_TIMER) {
-    run_timer(w, t, start);
-    if (t->stamp_ns) eng__hist_record(&w->run, eng__now_ns() - start);
-    ENG__INC(w->c.xexec); /* a timer run: not in nret */
+    uint64_t stamped = t->stamp_ns; /* run_timer may free or requeue t */
+    bool ran = run_timer(w, t, start);
+    if (stamped) eng__hist_record(&w->run, eng__now_ns() - start);
+    if (ran) ENG__INC(w->c.executed);
     return;
   }
   void *result = NULL;
@@ -339,6 +342,7 @@ static void run_task_slow(eng__worker *w, eng__task *t) {
   }
   eng__tl_current = prev;
   if (t->stamp_ns) eng__hist_record(&w->run, eng__now_ns() - start);
+  ENG__INC(w->c.executed);
   if (w->mode == ENG__DRAIN_FINISH) w->drain_finished++;
   if (t->fut) eng__future_complete(t->fut, 0, result);
   if (t->group) eng__group_done(t->group, 0);
@@ -361,7 +365,7 @@ static inline __attribute__((always_inline)) void run_task(eng__worker *w, eng__
   eng__tl_current = t;
   t->u.fn(t->arg);
   eng__tl_current = prev;
-  ENG__INC_REL(w->c.nret);
+  ENG__INC_REL(w->c.nfast);
   if (__builtin_expect(!eng__task_free_own(w, t), 0)) eng__task_free(w, t);
 }
 

@@ -132,6 +132,13 @@ static void *count_call(void *arg) {
   count_task(arg);
   return arg;
 }
+static void *busy_count_call(void *arg) {
+  /* 20 us of CPU: a queue of these keeps every worker busy. */
+  uint64_t end = tu_mono_ns() + 20000;
+  while (tu_mono_ns() < end) {
+  }
+  return count_call(arg);
+}
 
 START_TEST(full_queue_eagain_nothing_lost) {
   eng_engine *e = tu_engine(1, 0, 8);
@@ -458,6 +465,37 @@ START_TEST(stats_count_worker_submits) {
 }
 END_TEST
 
+START_TEST(stats_count_a_task_before_its_future_completes) {
+  /* A waiter woken by a future must see that task in "executed": the count
+   * is taken before the completion, never after. Every worker's CPU is busy
+   * when the waiter wakes, so the wake-up can preempt the worker that
+   * completed the future; a count taken after the completion then stays
+   * missing while the waiter reads the stats. */
+  eng_engine *e = tu_engine(2, 1, 1024);
+  eng_future *f[301];
+  atomic_store(&ran_count, 0);
+  for (unsigned round = 0; round < 20; round++) {
+    eng_stats s;
+    ck_assert_int_eq(eng_stats_read(e, &s, 1), 0);
+    for (unsigned i = 0; i < 301; i++) {
+      eng_task_opts o;
+      eng_task_opts_init(&o);
+      o.priority = (eng_priority)(ENG_PRIO_HIGH + i % 3);
+      ck_assert_int_eq(eng_async(e, busy_count_call, NULL, &o, &f[i]), 0);
+    }
+    for (unsigned i = 0; i < 301; i++) {
+      ck_assert_int_eq(eng_future_wait(f[i], NULL), 0);
+      eng_future_release(f[i]);
+    }
+    ck_assert_int_eq(eng_stats_read(e, &s, 0), 0);
+    ck_assert_uint_eq(s.total.submitted, 301);
+    ck_assert_uint_eq(s.total.executed, 301);
+  }
+  ck_assert_uint_eq(atomic_load(&ran_count), 20 * 301);
+  ck_assert_int_eq(eng_engine_destroy(e, ENG_DRAIN_FINISH, NULL), 0);
+}
+END_TEST
+
 START_TEST(idle_engine_sleeps) {
   eng_config c;
   eng_config_init(&c);
@@ -633,6 +671,7 @@ int main(void) {
   tcase_add_test(tc, oversubscribed_finishes);
   tcase_add_test(tc, stats_count_what_was_done);
   tcase_add_test(tc, stats_count_worker_submits);
+  tcase_add_test(tc, stats_count_a_task_before_its_future_completes);
   tcase_add_test(tc, idle_engine_sleeps);
   tcase_add_test(tc, allocation_failures_are_clean);
   tcase_add_test(tc, misuse_returns_codes);

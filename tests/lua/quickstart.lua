@@ -23,6 +23,9 @@ end
 t.ok(out:find("== scheduler stats", 1, true), "prints the scheduler stats")
 local submitted = tonumber(out:match("submitted (%d+)"))
 t.ok(submitted and submitted >= 601, "stats count the workload's submissions", out)
+-- Every task was waited for, and a task is counted before its future completes.
+local executed = tonumber(out:match("executed (%d+)"))
+t.ok(executed == submitted, "stats count every waited-for task as executed", out)
 t.ok(out:find("queue_wait%s+[%d.]+ us") and out:find("run_time%s+[%d.]+ us"), "latency percentiles printed")
 local misses = tonumber(out:match("deadline misses (%d+)"))
 t.ok(misses and misses >= 1, "the deliberately late task is counted as a deadline miss")
