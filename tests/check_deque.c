@@ -99,6 +99,38 @@ START_TEST(deque_exactly_once_under_steal) {
 }
 END_TEST
 
+/* Bursts: the owner pushes up to 64 tasks, then takes (one or a batch at a
+ * time) until the deque is empty, so its pops keep reaching the last task,
+ * which the thieves race it for. */
+START_TEST(deque_drains_exactly_once_under_steal) {
+  size_t n = 2000000 / tu_scale();
+  dq_ctx c = {0};
+  c.d = new_deque(256);
+  c.items = calloc(n, sizeof *c.items);
+  c.taken = calloc(n, 1);
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, thief, &c);
+  uint64_t seed = 11;
+  for (size_t i = 0; i < n;) {
+    size_t burst = 1 + (size_t)(tu_rand(&seed) % 64);
+    for (size_t j = 0; j < burst && i < n; j++)
+      if (eng__deque_push(c.d, &c.items[i]) == 0) i++;
+    for (;;) {
+      eng__task *out[8];
+      unsigned got = eng__deque_pop_batch(c.d, out, 1 + (unsigned)(tu_rand(&seed) % 8));
+      for (unsigned j = 0; j < got; j++) take(&c, out[j]);
+      eng__task *t = eng__deque_pop(c.d);
+      if (!t) break;
+      take(&c, t);
+    }
+  }
+  drain_and_check(&c, th, n);
+  free(c.items);
+  free((void *)c.taken);
+  free_deque(c.d);
+}
+END_TEST
+
 /* Same with the owner taking batches: thieves never get a task of a batch,
  * and a batch never holds more than half of what was visible. */
 START_TEST(deque_batches_exactly_once_under_steal) {
@@ -290,6 +322,7 @@ int main(void) {
   tcase_add_test(tc, deque_batches_exactly_once_under_steal);
   tcase_add_test(tc, deque_batch_leaves_half);
   tcase_add_test(tc, deque_exactly_once_under_steal);
+  tcase_add_test(tc, deque_drains_exactly_once_under_steal);
   tcase_add_test(tc, ring_fifo_bounded);
   tcase_add_test(tc, ring_mpmc_exactly_once);
   tcase_add_test(tc, pairing_heap_sorts);
