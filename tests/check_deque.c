@@ -76,14 +76,27 @@ static void drain_and_check(dq_ctx *c, pthread_t *th, size_t n) {
   ck_assert_uint_eq(bad, 0);
 }
 
+/* A deque of 256 with n items to push and two thieves already stealing. */
+static void dq_start(dq_ctx *c, pthread_t *th, size_t n) {
+  *c = (dq_ctx){0};
+  c->d = new_deque(256);
+  c->items = calloc(n, sizeof *c->items);
+  c->taken = calloc(n, 1);
+  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, thief, c);
+}
+
+static void dq_finish(dq_ctx *c, pthread_t *th, size_t n) {
+  drain_and_check(c, th, n);
+  free(c->items);
+  free((void *)c->taken);
+  free_deque(c->d);
+}
+
 START_TEST(deque_exactly_once_under_steal) {
   size_t n = 2000000 / tu_scale();
-  dq_ctx c = {0};
-  c.d = new_deque(256);
-  c.items = calloc(n, sizeof *c.items);
-  c.taken = calloc(n, 1);
+  dq_ctx c;
   pthread_t th[2];
-  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, thief, &c);
+  dq_start(&c, th, n);
   uint64_t seed = 5;
   for (size_t i = 0; i < n;) {
     if (eng__deque_push(c.d, &c.items[i]) == 0) i++;
@@ -92,42 +105,7 @@ START_TEST(deque_exactly_once_under_steal) {
       if (t) take(&c, t);
     }
   }
-  drain_and_check(&c, th, n);
-  free(c.items);
-  free((void *)c.taken);
-  free_deque(c.d);
-}
-END_TEST
-
-/* Bursts: the owner pushes up to 64 tasks, then takes (one or a batch at a
- * time) until the deque is empty, so its pops keep reaching the last task,
- * which the thieves race it for. */
-START_TEST(deque_drains_exactly_once_under_steal) {
-  size_t n = 2000000 / tu_scale();
-  dq_ctx c = {0};
-  c.d = new_deque(256);
-  c.items = calloc(n, sizeof *c.items);
-  c.taken = calloc(n, 1);
-  pthread_t th[2];
-  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, thief, &c);
-  uint64_t seed = 11;
-  for (size_t i = 0; i < n;) {
-    size_t burst = 1 + (size_t)(tu_rand(&seed) % 64);
-    for (size_t j = 0; j < burst && i < n; j++)
-      if (eng__deque_push(c.d, &c.items[i]) == 0) i++;
-    for (;;) {
-      eng__task *out[8];
-      unsigned got = eng__deque_pop_batch(c.d, out, 1 + (unsigned)(tu_rand(&seed) % 8));
-      for (unsigned j = 0; j < got; j++) take(&c, out[j]);
-      eng__task *t = eng__deque_pop(c.d);
-      if (!t) break;
-      take(&c, t);
-    }
-  }
-  drain_and_check(&c, th, n);
-  free(c.items);
-  free((void *)c.taken);
-  free_deque(c.d);
+  dq_finish(&c, th, n);
 }
 END_TEST
 
@@ -135,12 +113,9 @@ END_TEST
  * and a batch never holds more than half of what was visible. */
 START_TEST(deque_batches_exactly_once_under_steal) {
   size_t n = 2000000 / tu_scale();
-  dq_ctx c = {0};
-  c.d = new_deque(256);
-  c.items = calloc(n, sizeof *c.items);
-  c.taken = calloc(n, 1);
+  dq_ctx c;
   pthread_t th[2];
-  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, thief, &c);
+  dq_start(&c, th, n);
   uint64_t seed = 7, batches = 0;
   eng__task *out[8];
   for (size_t i = 0; i < n;) {
@@ -155,11 +130,34 @@ START_TEST(deque_batches_exactly_once_under_steal) {
       for (unsigned j = 1; j < got; j++) ck_assert_msg(out[j - 1] < out[j], "batch out of push order");
     }
   }
-  drain_and_check(&c, th, n);
+  dq_finish(&c, th, n);
   ck_assert_uint_gt(batches, 0);
-  free(c.items);
-  free((void *)c.taken);
-  free_deque(c.d);
+}
+END_TEST
+
+/* Bursts: the owner pushes up to 64 tasks, then takes (one or a batch at a
+ * time) until the deque is empty, so its pops keep reaching the last task,
+ * which the thieves race it for. */
+START_TEST(deque_drains_exactly_once_under_steal) {
+  size_t n = 2000000 / tu_scale();
+  dq_ctx c;
+  pthread_t th[2];
+  dq_start(&c, th, n);
+  uint64_t seed = 11;
+  for (size_t i = 0; i < n;) {
+    size_t burst = 1 + (size_t)(tu_rand(&seed) % 64);
+    for (size_t j = 0; j < burst && i < n; j++)
+      if (eng__deque_push(c.d, &c.items[i]) == 0) i++;
+    for (;;) {
+      eng__task *out[8];
+      unsigned got = eng__deque_pop_batch(c.d, out, 1 + (unsigned)(tu_rand(&seed) % 8));
+      for (unsigned j = 0; j < got; j++) take(&c, out[j]);
+      eng__task *t = eng__deque_pop(c.d);
+      if (!t) break;
+      take(&c, t);
+    }
+  }
+  dq_finish(&c, th, n);
 }
 END_TEST
 
