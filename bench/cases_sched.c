@@ -503,7 +503,7 @@ static void *bare_main(void *arg) {
 static void bare_run(void *state, uint64_t iters) {
   bare *b = state;
   bare_thread t[64];
-  unsigned w = b->w < 64 ? b->w : 64, pus = machine_pus(), started = 0;
+  unsigned w = b->w < 64 ? b->w : 64, pus = machine_pus();
   for (unsigned i = 0; i < w; i++) {
     pthread_attr_t a;
     cpu_set_t cs;
@@ -512,9 +512,7 @@ static void bare_run(void *state, uint64_t iters) {
     pthread_attr_init(&a);
     pthread_attr_setaffinity_np(&a, sizeof cs, &cs);
     t[i].loops = (iters / w + (i < iters % w)) * b->loops;
-    if (pthread_create(&t[i].th, &a, bare_main, &t[i]) == 0) {
-      started++;
-    } else {
+    if (pthread_create(&t[i].th, &a, bare_main, &t[i]) != 0) {
       burn(t[i].loops); /* no thread: the work still gets done */
       t[i].th = pthread_self();
     }
@@ -522,7 +520,6 @@ static void bare_run(void *state, uint64_t iters) {
   }
   for (unsigned i = 0; i < w; i++)
     if (!pthread_equal(t[i].th, pthread_self())) pthread_join(t[i].th, NULL);
-  (void)started;
 }
 
 static void bare_teardown(void *state) { free(state); }

@@ -383,7 +383,8 @@ ENG_EXTERN int eng_analyze(const double *x, size_t n, const eng_analyze_opts *o,
  * eng_analyze_par the FNN dimensions) run as tasks on e's workers. The
  * results are bit-identical to the serial functions. A caller on one of e's
  * workers takes part in the work and any other caller sleeps until it is
- * done, so these may be called from any thread, one of e's workers included. Errors: as the serial versions, plus eng_task_submit's (other than
+ * done, so these may be called from any thread, one of e's workers included.
+ * Errors: as the serial versions, plus eng_task_submit's (other than
  * ENG_EAGAIN, which only means the caller does more of the work). */
 ENG_EXTERN int eng_lyapunov_par(eng_engine *e, const double *x, size_t n, const eng_lyap_opts *o,
                                 double *curve, size_t cap, eng_lyap_result *res);

@@ -75,8 +75,8 @@ ENG_EXTERN size_t eng_seq_ws_bytes(const eng_seq_ws *ws);
  * default of every workspace) picks the widest one the CPU supports at run time;
  * ENG_SEQ_SIMD_SCALAR keeps to portable 64-bit words; ENG_SEQ_SIMD_AVX512 uses
  * 512-bit vectors (AVX-512 F, BW, DQ, VL, VBMI2 and BITALG) for byte patterns of
- * up to 128 symbols and for patterns of more than 256 symbols. Every level returns the same results; the setting exists to compare
- * and test them. */
+ * up to 128 symbols and for patterns of more than 256 symbols. Every level
+ * returns the same results; the setting exists to compare and test them. */
 #define ENG_SEQ_SIMD_AUTO (-1)
 #define ENG_SEQ_SIMD_SCALAR 0
 #define ENG_SEQ_SIMD_AVX512 2
