@@ -70,6 +70,10 @@ typedef struct bench_case {
   uint64_t max_iters;     /* cap on iterations per sample (0: no cap) */
   uint64_t min_iters;     /* floor on iterations per sample, e.g. so a latency
                              row collects >= 10^5 samples (a tenth in --quick) */
+  int interleave;         /* with series: run with the series' other interleave
+                             cases, one sample of each in turn, so a ratio
+                             between them is not one between two minutes of
+                             a host whose speed drifts */
 } bench_case;
 
 /* Each area provides its list; the runner concatenates them. The runner

@@ -65,6 +65,9 @@ typedef struct result {
   const char *ratio_na; /* why there is no ratio although both rows were measured */
   double efficiency; /* scaling rows: vs the same impl's 1-worker row */
   double smoke_ms;   /* --smoke: wall time of the whole measurement */
+  void *st;          /* while measuring: the impl's state */
+  double *vals;      /* while measuring: impl->value per sample */
+  size_t nvals;
 } result;
 
 static options opt;
@@ -249,12 +252,14 @@ static int lat_cmp(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-static void measure(const bench_case *c, const bench_impl *im, result *r) {
+/* Sets up r's impl and calibrates it; r->status says why not. */
+static void measure_begin(const bench_case *c, const bench_impl *im, result *r) {
   void *st = im->setup(c->param);
   if (!st) {
     r->status = "setup failed";
     return;
   }
+  r->st = st;
   uint64_t cap = c->max_iters ? c->max_iters : UINT64_MAX;
   uint64_t iters = 1;
   double target = opt.sample_ms * 1e6;
@@ -291,19 +296,24 @@ static void measure(const bench_case *c, const bench_impl *im, result *r) {
   }
   r->iters = iters;
   r->samples = calloc(opt.samples, sizeof *r->samples);
-  double *vals = calloc(opt.samples, sizeof *vals);
+  r->vals = calloc(opt.samples, sizeof *r->vals);
   if (im->latencies) r->lat = malloc(LAT_CAP * sizeof *r->lat);
-  size_t nv = 0;
-  for (unsigned s = 0; s < opt.samples; s++) {
-    double t = run_once(im, st, iters);
-    r->samples[r->nsamples++] = t / (double)iters;
-    if (im->value && c->value_unit) vals[nv++] = im->value(st);
-    if (r->lat && r->nlat < LAT_CAP) r->nlat += im->latencies(st, r->lat + r->nlat, LAT_CAP - r->nlat);
-  }
-  im->teardown(st);
+}
+
+static void measure_sample(const bench_case *c, const bench_impl *im, result *r) {
+  double t = run_once(im, r->st, r->iters);
+  r->samples[r->nsamples++] = t / (double)r->iters;
+  if (im->value && c->value_unit) r->vals[r->nvals++] = im->value(r->st);
+  if (r->lat && r->nlat < LAT_CAP) r->nlat += im->latencies(r->st, r->lat + r->nlat, LAT_CAP - r->nlat);
+}
+
+static void measure_end(const bench_impl *im, result *r) {
+  im->teardown(r->st);
+  r->st = NULL;
   bench_summarize(r->samples, r->nsamples, &r->sum);
-  r->value = nv ? bench_median(vals, nv) : NAN;
-  free(vals);
+  r->value = r->nvals ? bench_median(r->vals, r->nvals) : NAN;
+  free(r->vals);
+  r->vals = NULL;
   if (r->nlat) {
     qsort(r->lat, r->nlat, sizeof *r->lat, lat_cmp);
     r->p50 = bench_percentile_u64(r->lat, r->nlat, 50);
@@ -642,6 +652,14 @@ static void compute_efficiency(void) {
       unsigned w = r->c->workers < machine_cores ? r->c->workers : machine_cores;
       double t1 = throughput(b), tw = throughput(r);
       if (isfinite(t1) && isfinite(tw) && t1 > 0) r->efficiency = tw / (t1 * w);
+      /* Interleaved rows: sample k of each ran back to back, so the median
+       * of the per-pair efficiencies cancels the host's drift between pairs. */
+      if (r->c->interleave && b->c->interleave && r->nsamples == b->nsamples && r->nsamples > 0 &&
+          r->nsamples <= 64) {
+        double e[64];
+        for (size_t k = 0; k < r->nsamples; k++) e[k] = b->samples[k] / (r->samples[k] * w);
+        r->efficiency = bench_median(e, r->nsamples);
+      }
     }
   }
 }
@@ -897,49 +915,108 @@ int main(int argc, char **argv) {
     if (case_selected(cases[i])) order[nsel++] = i;
   shuffle(order, nsel);
 
+  char *done = calloc(ncases ? ncases : 1, 1);
+  size_t *group = malloc((nsel ? nsel : 1) * sizeof *group);
   for (size_t oi = 0; oi < nsel; oi++) {
-    const bench_case *c = cases[order[oi]];
-    print_case_header(c);
+    if (done[order[oi]]) continue;
+    /* A case marked interleave runs together with the other selected
+     * interleave cases of its series, in declaration (worker) order. */
+    size_t ng = 0;
+    const bench_case *c0 = cases[order[oi]];
+    for (size_t i = 0; i < ncases; i++) {
+      const bench_case *c = cases[i];
+      int member = i == order[oi] || (c0->interleave && c0->series && c->interleave && c->series &&
+                                      strcmp(c->series, c0->series) == 0 && case_selected(c));
+      if (member && !done[i]) {
+        group[ng++] = i;
+        done[i] = 1;
+      }
+    }
     size_t first = nresults;
-    /* Implementations of a case also run in a shuffled order, so no peer is
-     * always measured right after the same neighbour. */
-    size_t io[c->nimpls ? c->nimpls : 1];
-    for (size_t k = 0; k < c->nimpls; k++) io[k] = k;
-    shuffle(io, c->nimpls);
-    for (size_t kk = 0; kk < c->nimpls; kk++) {
-      const bench_impl *im = &c->impls[io[kk]];
-      if (!impl_selected(im)) continue;
-      if (nresults == cap_results) {
-        cap_results = cap_results ? 2 * cap_results : 64;
-        results = realloc(results, cap_results * sizeof *results);
+    for (size_t g = 0; g < ng; g++) {
+      const bench_case *c = cases[group[g]];
+      /* Implementations of a case also run in a shuffled order, so no peer is
+       * always measured right after the same neighbour. */
+      size_t io[c->nimpls ? c->nimpls : 1];
+      for (size_t k = 0; k < c->nimpls; k++) io[k] = k;
+      shuffle(io, c->nimpls);
+      for (size_t kk = 0; kk < c->nimpls; kk++) {
+        const bench_impl *im = &c->impls[io[kk]];
+        if (!impl_selected(im)) continue;
+        if (nresults == cap_results) {
+          cap_results = cap_results ? 2 * cap_results : 64;
+          results = realloc(results, cap_results * sizeof *results);
+        }
+        result *r = &results[nresults++];
+        memset(r, 0, sizeof *r);
+        r->c = c;
+        r->im = im;
+        r->ratio = r->efficiency = r->value = NAN;
+        if (im->missing) r->status = im->missing;
       }
-      result *r = &results[nresults++];
-      memset(r, 0, sizeof *r);
-      r->c = c;
-      r->im = im;
-      r->ratio = r->efficiency = r->value = NAN;
-      if (im->missing) r->status = im->missing;
-      else {
-        uint64_t t0 = mono_ns();
-        measure(c, im, r);
-        r->smoke_ms = (double)(mono_ns() - t0) / 1e6;
-      }
+    }
+    if (ng == 1) {
+      print_case_header(c0);
       fflush(stdout);
     }
-    /* Ratios to impls[0] (the engine or the area's own implementation), and
-     * rows printed in declaration order. */
-    const result *base = NULL;
-    for (size_t k = first; k < nresults; k++)
-      if (results[k].im == &c->impls[0] && !results[k].status) base = &results[k];
-    for (size_t k = 0; k < c->nimpls; k++)
-      for (size_t j = first; j < nresults; j++) {
-        result *r = &results[j];
-        if (r->im != &c->impls[k]) continue;
-        set_ratio(r, base);
-        print_result(r);
+    /* One row at a time, or the group's rows sample by sample in turn, so a
+     * slow minute of the host lands on all of them alike. */
+    size_t last = nresults;
+    if (ng == 1) {
+      for (size_t k = first; k < last; k++) {
+        result *r = &results[k];
+        if (r->status) continue;
+        uint64_t t0 = mono_ns();
+        measure_begin(r->c, r->im, r);
+        if (!r->status) {
+          for (unsigned sm = 0; sm < opt.samples; sm++) measure_sample(r->c, r->im, r);
+          measure_end(r->im, r);
+        }
+        r->smoke_ms = (double)(mono_ns() - t0) / 1e6;
+        fflush(stdout);
       }
+    } else {
+      for (size_t k = first; k < last; k++) {
+        result *r = &results[k];
+        uint64_t t0 = mono_ns();
+        if (!r->status) measure_begin(r->c, r->im, r);
+        r->smoke_ms += (double)(mono_ns() - t0) / 1e6;
+      }
+      for (unsigned sm = 0; sm < opt.samples; sm++)
+        for (size_t k = 0; k < last - first; k++) {
+          /* Each round starts at a different row, so none always goes first. */
+          result *r = &results[first + (k + sm) % (last - first)];
+          uint64_t t0 = mono_ns();
+          if (!r->status) measure_sample(r->c, r->im, r);
+          r->smoke_ms += (double)(mono_ns() - t0) / 1e6;
+        }
+      for (size_t k = first; k < last; k++) {
+        result *r = &results[k];
+        uint64_t t0 = mono_ns();
+        if (r->st) measure_end(r->im, r);
+        r->smoke_ms += (double)(mono_ns() - t0) / 1e6;
+      }
+    }
+    for (size_t g = 0; g < ng; g++) {
+      const bench_case *c = cases[group[g]];
+      if (ng > 1) print_case_header(c);
+      /* Ratios to impls[0] (the engine or the area's own implementation), and
+       * rows printed in declaration order. */
+      const result *base = NULL;
+      for (size_t k = first; k < last; k++)
+        if (results[k].c == c && results[k].im == &c->impls[0] && !results[k].status) base = &results[k];
+      for (size_t k = 0; k < c->nimpls; k++)
+        for (size_t j = first; j < last; j++) {
+          result *r = &results[j];
+          if (r->c != c || r->im != &c->impls[k]) continue;
+          set_ratio(r, base);
+          print_result(r);
+        }
+    }
     fflush(stdout);
   }
+  free(group);
+  free(done);
   compute_efficiency();
   if (!opt.smoke) {
     print_scaling();
