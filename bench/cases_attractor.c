@@ -1,5 +1,7 @@
 /* cases_attractor.c: bench cases for Lyapunov (Rosenstein, Kantz), correlation sums and the pipeline, with brute-force peers. */
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +9,7 @@
 #include "engine/attractor.h"
 #include "engine/dynamics.h"
 #include "bench.h"
+#include "monotonic.h"
 
 enum { W_ROSEN, W_KANTZ, W_CORR, W_PIPE };
 
@@ -26,6 +29,7 @@ typedef struct ast {
   eng_corrdim_opts co;
   eng_analyze_opts ao;
   double acc;
+  uint64_t bare_ns; /* bare rows: wall time of the last run over the threads */
 } ast;
 
 static void *setup(const void *param)
@@ -101,34 +105,93 @@ static void teardown(void *state)
   free(s);
 }
 
+/* One call of the row's kernel: scheduled on e, or serial when e is NULL.
+ * Returns a value of the result, kept so the call cannot be dropped. */
+static double one_call(const ast *s, eng_engine *e)
+{
+  switch (s->p->what) {
+  case W_ROSEN:
+  case W_KANTZ: {
+    eng_lyap_result r;
+    int rc = e ? eng_lyapunov_par(e, s->x, s->n, &s->lo, NULL, 0, &r)
+               : eng_lyapunov(s->x, s->n, &s->lo, NULL, 0, &r);
+    return rc ? 0.0 : r.lambda;
+  }
+  case W_CORR: {
+    eng_corrdim_result r;
+    int rc = e ? eng_corrdim_par(e, s->x, s->n, &s->co, NULL, NULL, NULL, &r)
+               : eng_corrdim(s->x, s->n, &s->co, NULL, NULL, NULL, &r);
+    return rc ? 0.0 : r.d2;
+  }
+  case W_PIPE: {
+    eng_analyze_result r;
+    int rc = e ? eng_analyze_par(e, s->x, s->n, &s->ao, &r) : eng_analyze(s->x, s->n, &s->ao, &r);
+    return rc ? 0.0 : r.lyap.lambda;
+  }
+  }
+  return 0.0;
+}
+
 static void run_engine(void *state, uint64_t iters)
 {
   ast *s = state;
-  for (uint64_t it = 0; it < iters; it++) {
-    switch (s->p->what) {
-    case W_ROSEN:
-    case W_KANTZ: {
-      eng_lyap_result r;
-      int rc = s->e ? eng_lyapunov_par(s->e, s->x, s->n, &s->lo, NULL, 0, &r)
-                    : eng_lyapunov(s->x, s->n, &s->lo, NULL, 0, &r);
-      s->acc += rc ? 0.0 : r.lambda;
-    } break;
-    case W_CORR: {
-      eng_corrdim_result r;
-      int rc = s->e ? eng_corrdim_par(s->e, s->x, s->n, &s->co, NULL, NULL, NULL, &r)
-                    : eng_corrdim(s->x, s->n, &s->co, NULL, NULL, NULL, &r);
-      s->acc += rc ? 0.0 : r.d2;
-    } break;
-    case W_PIPE: {
-      eng_analyze_result r;
-      int rc = s->e ? eng_analyze_par(s->e, s->x, s->n, &s->ao, &r)
-                    : eng_analyze(s->x, s->n, &s->ao, &r);
-      s->acc += rc ? 0.0 : r.lyap.lambda;
-    } break;
-    }
-  }
+  for (uint64_t it = 0; it < iters; it++)
+    s->acc += one_call(s, s->e);
   bench_keep_double(s->acc);
 }
+
+/* The pairs' "bare" column: w pinned threads (PU 0 .. w-1), each making
+ * every call of the sample serially, no scheduler. Its time per call is the
+ * wall time over w x iters calls, so its efficiency is what the machine gives
+ * to w independent copies of the kernel in this run: the ceiling for the
+ * scheduled version, which splits one call over w workers. */
+typedef struct bare_thread {
+  pthread_t th;
+  const ast *s;
+  uint64_t iters;
+  double acc;
+} bare_thread;
+
+static void *bare_main(void *arg)
+{
+  bare_thread *t = arg;
+  for (uint64_t it = 0; it < t->iters; it++)
+    t->acc += one_call(t->s, NULL);
+  return NULL;
+}
+
+static void run_bare(void *state, uint64_t iters)
+{
+  ast *s = state;
+  unsigned w = s->p->workers ? s->p->workers : 1;
+  bare_thread t[8];
+  if (w > 8)
+    w = 8;
+  uint64_t t0 = mono_ns();
+  for (unsigned i = 0; i < w; i++) {
+    pthread_attr_t a;
+    cpu_set_t cs;
+    CPU_ZERO(&cs);
+    CPU_SET(i, &cs);
+    pthread_attr_init(&a);
+    pthread_attr_setaffinity_np(&a, sizeof cs, &cs);
+    t[i] = (bare_thread){.s = s, .iters = iters};
+    if (pthread_create(&t[i].th, &a, bare_main, &t[i]) != 0) {
+      bare_main(&t[i]); /* no thread: the calls still get made */
+      t[i].th = pthread_self();
+    }
+    pthread_attr_destroy(&a);
+  }
+  for (unsigned i = 0; i < w; i++) {
+    if (!pthread_equal(t[i].th, pthread_self()))
+      pthread_join(t[i].th, NULL);
+    s->acc += t[i].acc;
+  }
+  s->bare_ns = (mono_ns() - t0) / w;
+  bench_keep_double(s->acc);
+}
+
+static uint64_t timed_bare(void *state) { return ((ast *)state)->bare_ns; }
 
 /* Peer: Rosenstein with an O(n^2) nearest-neighbour scan (the naive
  * implementation), the same curve length and Theiler window 2 periods. */
@@ -198,6 +261,8 @@ static const bench_impl only_engine[] = {
  * pairs them for the efficiency column. */
 static const bench_impl par_impls[] = {
     {.name = "engine", .setup = setup_par, .run = run_engine, .teardown = teardown},
+    {.name = "bare", .setup = setup, .run = run_bare, .teardown = teardown, .timed_ns = timed_bare,
+     .note = "no scheduler: w pinned threads each make every call serially (the machine's ceiling)"},
 };
 static const bench_impl corr_impls[] = {
     {.name = "engine", .setup = setup, .run = run_engine, .teardown = teardown},
@@ -235,7 +300,7 @@ static const ap p_pipe_2 = {W_PIPE, ENG_SYS_LORENZ, 20000, 2};
 /* A 1-vs-2-worker pair: one series, sampled in turn (bench.h, interleave). */
 #define PAR(nm, ser, w, pr, sl, tk, tv)                                                          \
   {.name = nm, .op = "call", .work = 1, .work_unit = "calls", .slow = sl, .param = &pr,           \
-   .impls = par_impls, .nimpls = 1, .series = ser, .workers = w, .interleave = 1,                \
+   .impls = par_impls, .nimpls = 2, .series = ser, .workers = w, .interleave = 1,                \
    .target_kind = tk, .target = tv, .max_iters = 50}
 
 static const bench_case cases[] = {
