@@ -297,11 +297,14 @@ static const ap p_pipe_2 = {W_PIPE, ENG_SYS_LORENZ, 20000, 2};
    .nimpls = sizeof im / sizeof im[0], .target_kind = ms > 0 ? BENCH_TARGET_NS_PER_OP_MAX : 0,    \
    .target = ms * 1e6, .max_iters = 50}
 
-/* A 1-vs-2-worker pair: one series, sampled in turn (bench.h, interleave). */
+/* A 1-vs-2-worker pair: one series, sampled in turns (bench.h, interleave);
+ * tk/tv is the 2-worker row's target. */
 #define PAR(nm, ser, w, pr, sl, tk, tv)                                                          \
   {.name = nm, .op = "call", .work = 1, .work_unit = "calls", .slow = sl, .param = &pr,           \
    .impls = par_impls, .nimpls = 2, .series = ser, .workers = w, .interleave = 1,                \
    .target_kind = tk, .target = tv, .max_iters = 50}
+#define PAIR(nm, ser, p1, p2, sl, tk, tv)                                                        \
+  PAR(nm "/workers=1", ser, 1, p1, sl, 0, 0), PAR(nm "/workers=2", ser, 2, p2, sl, tk, tv)
 
 static const bench_case cases[] = {
     ROW("attractor/rosenstein/henon/n=1e3", p_rh3, rosen_impls, 0, 0),
@@ -314,18 +317,14 @@ static const bench_case cases[] = {
     ROW("attractor/kantz/lorenz/n=1e4", p_kl4, only_engine, 0, 25),
     ROW("attractor/corrsum/lorenz/n=1e4/m=1..10", p_c4, corr_impls, 1, 0),
     ROW("attractor/pipeline/lorenz/n=2e4", p_pipe, only_engine, 1, 1000),
-    PAR("attractor/rosenstein/lorenz/n=1e4/workers=1", "attractor/rosenstein-par", 1, p_rl4_1, 0, 0, 0),
-    PAR("attractor/rosenstein/lorenz/n=1e4/workers=2", "attractor/rosenstein-par", 2, p_rl4_2, 0,
-        BENCH_TARGET_EFFICIENCY_MIN, 0.9),
-    PAR("attractor/kantz/lorenz/n=1e4/workers=1", "attractor/kantz-par", 1, p_kl4_1, 0, 0, 0),
-    PAR("attractor/kantz/lorenz/n=1e4/workers=2", "attractor/kantz-par", 2, p_kl4_2, 0,
-        BENCH_TARGET_EFFICIENCY_MIN, 0.9),
-    PAR("attractor/corrsum/lorenz/n=1e4/m=1..10/workers=1", "attractor/corrsum-par", 1, p_c4_1, 1, 0, 0),
-    PAR("attractor/corrsum/lorenz/n=1e4/m=1..10/workers=2", "attractor/corrsum-par", 2, p_c4_2, 1,
-        BENCH_TARGET_NS_PER_OP_MAX, 30e6),
-    PAR("attractor/pipeline/lorenz/n=2e4/workers=1", "attractor/pipeline-par", 1, p_pipe_1, 1, 0, 0),
-    PAR("attractor/pipeline/lorenz/n=2e4/workers=2", "attractor/pipeline-par", 2, p_pipe_2, 1,
-        BENCH_TARGET_EFFICIENCY_MIN, 0.9),
+    PAIR("attractor/rosenstein/lorenz/n=1e4", "attractor/rosenstein-par", p_rl4_1, p_rl4_2, 0,
+         BENCH_TARGET_EFFICIENCY_MIN, 0.9),
+    PAIR("attractor/kantz/lorenz/n=1e4", "attractor/kantz-par", p_kl4_1, p_kl4_2, 0,
+         BENCH_TARGET_EFFICIENCY_MIN, 0.9),
+    PAIR("attractor/corrsum/lorenz/n=1e4/m=1..10", "attractor/corrsum-par", p_c4_1, p_c4_2, 1,
+         BENCH_TARGET_NS_PER_OP_MAX, 30e6),
+    PAIR("attractor/pipeline/lorenz/n=2e4", "attractor/pipeline-par", p_pipe_1, p_pipe_2, 1,
+         BENCH_TARGET_EFFICIENCY_MIN, 0.9),
 };
 
 const bench_case *bench_cases_attractor(size_t *n)

@@ -654,11 +654,12 @@ static void compute_efficiency(void) {
       if (isfinite(t1) && isfinite(tw) && t1 > 0) r->efficiency = tw / (t1 * w);
       /* Interleaved rows: sample k of each ran back to back, so the median
        * of the per-pair efficiencies cancels the host's drift between pairs. */
+      double *e;
       if (r->c->interleave && b->c->interleave && r->nsamples == b->nsamples && r->nsamples > 0 &&
-          r->nsamples <= 64) {
-        double e[64];
+          (e = malloc(r->nsamples * sizeof *e)) != NULL) {
         for (size_t k = 0; k < r->nsamples; k++) e[k] = b->samples[k] / (r->samples[k] * w);
         r->efficiency = bench_median(e, r->nsamples);
+        free(e);
       }
     }
   }
@@ -959,43 +960,32 @@ int main(int argc, char **argv) {
       print_case_header(c0);
       fflush(stdout);
     }
-    /* One row at a time, or the group's rows sample by sample in turn, so a
-     * slow minute of the host lands on all of them alike. */
-    size_t last = nresults;
-    if (ng == 1) {
-      for (size_t k = first; k < last; k++) {
-        result *r = &results[k];
-        if (r->status) continue;
-        uint64_t t0 = mono_ns();
-        measure_begin(r->c, r->im, r);
-        if (!r->status) {
-          for (unsigned sm = 0; sm < opt.samples; sm++) measure_sample(r->c, r->im, r);
-          measure_end(r->im, r);
-        }
-        r->smoke_ms = (double)(mono_ns() - t0) / 1e6;
-        fflush(stdout);
-      }
-    } else {
-      for (size_t k = first; k < last; k++) {
-        result *r = &results[k];
+    /* One row at a time, or the group's rows sample by sample in turns, so a
+     * slow minute of the host lands on all of them alike. Rows measured
+     * together stay set up until the last of them is done. */
+    size_t last = nresults, step = ng > 1 ? last - first : 1;
+    for (size_t b0 = first; b0 < last; b0 += step) {
+      for (size_t k = 0; k < step; k++) {
+        result *r = &results[b0 + k];
         uint64_t t0 = mono_ns();
         if (!r->status) measure_begin(r->c, r->im, r);
         r->smoke_ms += (double)(mono_ns() - t0) / 1e6;
       }
       for (unsigned sm = 0; sm < opt.samples; sm++)
-        for (size_t k = 0; k < last - first; k++) {
-          /* Each round starts at a different row, so none always goes first. */
-          result *r = &results[first + (k + sm) % (last - first)];
+        for (size_t k = 0; k < step; k++) {
+          /* Each turn starts at a different row, so none always goes first. */
+          result *r = &results[b0 + (k + sm) % step];
           uint64_t t0 = mono_ns();
-          if (!r->status) measure_sample(r->c, r->im, r);
+          if (r->st) measure_sample(r->c, r->im, r);
           r->smoke_ms += (double)(mono_ns() - t0) / 1e6;
         }
-      for (size_t k = first; k < last; k++) {
-        result *r = &results[k];
+      for (size_t k = 0; k < step; k++) {
+        result *r = &results[b0 + k];
         uint64_t t0 = mono_ns();
         if (r->st) measure_end(r->im, r);
         r->smoke_ms += (double)(mono_ns() - t0) / 1e6;
       }
+      fflush(stdout);
     }
     for (size_t g = 0; g < ng; g++) {
       const bench_case *c = cases[group[g]];

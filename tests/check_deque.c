@@ -38,6 +38,8 @@ END_TEST
 typedef struct dq_ctx {
   eng__deque *d;
   eng__task *items;
+  size_t n;         /* items to push */
+  pthread_t th[2];  /* the thieves */
   _Atomic uint8_t *taken;
   _Atomic int done;
   _Atomic uint64_t ntaken;
@@ -62,31 +64,28 @@ static void *thief(void *arg) {
   return NULL;
 }
 
+/* A deque of 256 with n items to push and two thieves already stealing. */
+static void dq_start(dq_ctx *c, size_t n) {
+  *c = (dq_ctx){0};
+  c->d = new_deque(256);
+  c->n = n;
+  c->items = calloc(n, sizeof *c->items);
+  c->taken = calloc(n, 1);
+  for (int i = 0; i < 2; i++) pthread_create(&c->th[i], NULL, thief, c);
+}
+
 /* The owner pops what is left, the two thieves stop, and each of the n
  * tasks was taken exactly once. */
-static void drain_and_check(dq_ctx *c, pthread_t *th, size_t n) {
+static void dq_finish(dq_ctx *c) {
   eng__task *t;
   while ((t = eng__deque_pop(c->d))) take(c, t);
   atomic_store(&c->done, 1);
-  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  for (int i = 0; i < 2; i++) pthread_join(c->th[i], NULL);
   ck_assert_uint_eq(atomic_load(&c->dups), 0);
-  ck_assert_uint_eq(atomic_load(&c->ntaken), n);
+  ck_assert_uint_eq(atomic_load(&c->ntaken), c->n);
   size_t bad = 0;
-  for (size_t i = 0; i < n; i++) bad += atomic_load(&c->taken[i]) != 1;
+  for (size_t i = 0; i < c->n; i++) bad += atomic_load(&c->taken[i]) != 1;
   ck_assert_uint_eq(bad, 0);
-}
-
-/* A deque of 256 with n items to push and two thieves already stealing. */
-static void dq_start(dq_ctx *c, pthread_t *th, size_t n) {
-  *c = (dq_ctx){0};
-  c->d = new_deque(256);
-  c->items = calloc(n, sizeof *c->items);
-  c->taken = calloc(n, 1);
-  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, thief, c);
-}
-
-static void dq_finish(dq_ctx *c, pthread_t *th, size_t n) {
-  drain_and_check(c, th, n);
   free(c->items);
   free((void *)c->taken);
   free_deque(c->d);
@@ -95,8 +94,7 @@ static void dq_finish(dq_ctx *c, pthread_t *th, size_t n) {
 START_TEST(deque_exactly_once_under_steal) {
   size_t n = 2000000 / tu_scale();
   dq_ctx c;
-  pthread_t th[2];
-  dq_start(&c, th, n);
+  dq_start(&c, n);
   uint64_t seed = 5;
   for (size_t i = 0; i < n;) {
     if (eng__deque_push(c.d, &c.items[i]) == 0) i++;
@@ -105,7 +103,7 @@ START_TEST(deque_exactly_once_under_steal) {
       if (t) take(&c, t);
     }
   }
-  dq_finish(&c, th, n);
+  dq_finish(&c);
 }
 END_TEST
 
@@ -114,8 +112,7 @@ END_TEST
 START_TEST(deque_batches_exactly_once_under_steal) {
   size_t n = 2000000 / tu_scale();
   dq_ctx c;
-  pthread_t th[2];
-  dq_start(&c, th, n);
+  dq_start(&c, n);
   uint64_t seed = 7, batches = 0;
   eng__task *out[8];
   for (size_t i = 0; i < n;) {
@@ -130,7 +127,7 @@ START_TEST(deque_batches_exactly_once_under_steal) {
       for (unsigned j = 1; j < got; j++) ck_assert_msg(out[j - 1] < out[j], "batch out of push order");
     }
   }
-  dq_finish(&c, th, n);
+  dq_finish(&c);
   ck_assert_uint_gt(batches, 0);
 }
 END_TEST
@@ -141,8 +138,7 @@ END_TEST
 START_TEST(deque_drains_exactly_once_under_steal) {
   size_t n = 2000000 / tu_scale();
   dq_ctx c;
-  pthread_t th[2];
-  dq_start(&c, th, n);
+  dq_start(&c, n);
   uint64_t seed = 11;
   for (size_t i = 0; i < n;) {
     size_t burst = 1 + (size_t)(tu_rand(&seed) % 64);
@@ -157,7 +153,7 @@ START_TEST(deque_drains_exactly_once_under_steal) {
       take(&c, t);
     }
   }
-  dq_finish(&c, th, n);
+  dq_finish(&c);
 }
 END_TEST
 
