@@ -198,8 +198,10 @@ int eng__worker_buffers(eng__worker *w) {
     for (size_t i = 0; i < cap; i++) atomic_init(&d->buf[i], NULL);
     d->mask = (int64_t)cap - 1;
     d->top_cache = 0;
+    d->solo = e->nworkers < 2;
     atomic_init(&d->top, 0);
-    atomic_init(&d->bottom, 0);
+    atomic_init(&d->split, 0);
+    atomic_init(&d->want, 0);
   }
   eng__cell *cells = (eng__cell *)(void *)(mem + dq);
   for (unsigned p = 0; p < ENG_PRIO_COUNT; p++) {
@@ -220,7 +222,6 @@ static void drain_worker(eng_engine *e, eng__worker *w, eng_drain_report *rep) {
     eng__task_discard(w, t, ENG_ESHUTDOWN);
   }
   for (unsigned p = 0; p < ENG_PRIO_COUNT; p++) {
-    while (w->npriv[p]) eng__task_discard(w, w->priv[p][--w->npriv[p]], ENG_ESHUTDOWN);
     while ((t = eng__deque_pop(&w->dq[p]))) eng__task_discard(w, t, ENG_ESHUTDOWN);
     while ((t = eng__ring_pop(&w->inbox[p]))) eng__task_discard(w, t, ENG_ESHUTDOWN);
     while ((t = eng__ring_pop(&w->dlbox[p]))) eng__task_discard(w, t, ENG_ESHUTDOWN);

@@ -19,8 +19,6 @@
 #include "task.h"
 
 #define ENG__LINE 64
-/* Largest batch a worker takes from its own deque with one fence. */
-#define ENG__PRIV_BATCH 8
 #define ENG__ALIGNED __attribute__((aligned(ENG__LINE)))
 
 /* Worker signal word (one per worker, the futex it parks on):
@@ -76,10 +74,6 @@ struct eng__worker {
   unsigned steal_from;
   uint64_t drain_finished, drain_cancelled; /* read by destroy after join */
   eng__deque dq[ENG_PRIO_COUNT];
-  /* Own tasks taken from dq[p] in a batch (eng__deque_pop_batch): owner-only,
-   * not stealable, popped newest first. Part of local_mask's bit p. */
-  uint8_t npriv[ENG_PRIO_COUNT];
-  eng__task *priv[ENG_PRIO_COUNT][ENG__PRIV_BATCH];
 
   /* --- owner-written, read by stats readers */
   eng__counters c ENG__ALIGNED;

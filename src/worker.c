@@ -417,21 +417,16 @@ static void clear_inbox_bit(eng__worker *w, unsigned p) {
     atomic_fetch_or_explicit(&w->signal, bit, memory_order_relaxed);
 }
 
-/* The newest own task of priority p. A pop from the Chase-Lev deque costs a
- * store-load fence (~6 ns here, half of an empty task's dispatch), so while
- * no other worker is looking for work, up to ENG__PRIV_BATCH tasks are taken
- * with one fence and run from a private array. At most half of the deque is
- * taken, and only when nobody is spinning, so thieves still find the rest. */
+/* The newest own task of priority p. Private tasks cost no atomic operation;
+ * a thief that found nothing to steal here gets half of them published first
+ * (and a parked worker is woken to take them if nobody is spinning). */
 static inline __attribute__((always_inline)) eng__task *own_pop(eng__worker *w, unsigned p) {
-  if (w->npriv[p]) return w->priv[p][--w->npriv[p]];
-  if (eng__nspinning(atomic_load_explicit(&w->e->idle, memory_order_relaxed)) == 0) {
-    unsigned n = eng__deque_pop_batch(&w->dq[p], w->priv[p], ENG__PRIV_BATCH);
-    if (n) {
-      w->npriv[p] = (uint8_t)(n - 1);
-      return w->priv[p][n - 1];
-    }
+  eng__deque *d = &w->dq[p];
+  if (__builtin_expect(eng__deque_wanted(d), 0)) {
+    eng__deque_publish(d);
+    eng__maybe_wake_spare(w->e);
   }
-  return eng__deque_pop(&w->dq[p]);
+  return eng__deque_pop(d);
 }
 
 /* Takes one task of priority p from w's own structures: EDF heap (after
@@ -466,10 +461,10 @@ static eng__task *take_prio(eng__worker *w, unsigned p, int oldest, int foreign)
        * read on every dispatch. Not when the rings are all there is: a
        * producer streaming tasks would then flip the bit back and forth with
        * us on every task (foreign submit 117 -> 175 ns). */
-      if (!t && dl_empty && (w->npriv[p] || eng__deque_maybe_nonempty(&w->dq[p])))
+      if (!t && dl_empty && eng__deque_nonempty(&w->dq[p]))
         clear_inbox_bit(w, p);
     }
-    if (!t && oldest) t = eng__deque_steal(&w->dq[p]);
+    if (!t && oldest) t = eng__deque_pop_oldest(&w->dq[p]);
     if (!t) t = own_pop(w, p);
   }
   w->alt ^= bit;
@@ -479,7 +474,7 @@ static eng__task *take_prio(eng__worker *w, unsigned p, int oldest, int foreign)
 /* Priority p looked non-empty but gave nothing: clear its hints. */
 static void clear_prio(eng__worker *w, unsigned p) {
   unsigned bit = 1u << p;
-  if (!w->edf[p] && !w->npriv[p] && !eng__deque_maybe_nonempty(&w->dq[p])) w->local_mask &= ~bit;
+  if (!w->edf[p] && !eng__deque_nonempty(&w->dq[p])) w->local_mask &= ~bit;
   if (atomic_load_explicit(&w->signal, memory_order_relaxed) & bit) clear_inbox_bit(w, p);
 }
 
@@ -578,12 +573,20 @@ static eng__task *steal(eng__worker *w) {
       unsigned k = (w->steal_from + i) % (n - 1);
       eng__worker *v = e->w[(w->idx + 1 + k) % n];
       eng__task *t = eng__ring_pop(&v->inbox[p]);
-      if (!t) t = eng__deque_steal(&v->dq[p]);
       if (!t) t = eng__ring_pop(&v->dlbox[p]);
       if (t) {
         w->steal_from = k;
         ENG__INC(w->c.stolen);
         return admit(w, t);
+      }
+      /* The whole shared part of the victim's deque in one CAS, into our
+       * own deque (deque tasks are never delayed: no admit). */
+      int64_t got = eng__deque_steal_into(&v->dq[p], &w->dq[p]);
+      if (got) {
+        w->steal_from = k;
+        ENG__OWNER_ADD(w->c.stolen, (uint64_t)got);
+        w->local_mask |= 1u << p;
+        return eng__deque_pop(&w->dq[p]);
       }
     }
   }
@@ -592,9 +595,10 @@ static eng__task *steal(eng__worker *w) {
 
 /* ------------------------------------------------------------------ idling */
 
-static void spin_begin(eng__worker *w) {
+/* Returns the idle word with us counted. */
+static uint64_t spin_begin(eng__worker *w) {
   w->spinning = 1;
-  atomic_fetch_add_explicit(&w->e->idle, 1, memory_order_relaxed);
+  return atomic_fetch_add_explicit(&w->e->idle, 1, memory_order_relaxed) + 1;
 }
 
 static void spin_end(eng__worker *w) {
@@ -613,7 +617,7 @@ static int any_stealable(eng__worker *w) {
     eng__worker *v = e->w[i];
     if (v == w) continue;
     for (unsigned p = 0; p < ENG_PRIO_COUNT; p++)
-      if (eng__deque_maybe_nonempty(&v->dq[p]) || eng__ring_maybe_nonempty(&v->inbox[p]) ||
+      if (eng__deque_stealable(&v->dq[p]) || eng__ring_maybe_nonempty(&v->inbox[p]) ||
           eng__ring_maybe_nonempty(&v->dlbox[p]))
         return 1;
   }
@@ -698,9 +702,11 @@ void *eng__worker_main(void *arg) {
     if (w->timers && release_timers(w, eng__now_ns())) continue;
     uint64_t now = eng__now_ns();
     if (!w->spinning) {
-      spin_begin(w);
+      uint64_t idle = spin_begin(w);
       spin_start = now;
-      eng__idle_notify(e);
+      /* Only the last worker to go idle can leave the engine quiet; waking
+       * eng_wait_idle's thread sooner just takes a CPU from a busy worker. */
+      if (eng__nspinning(idle) + eng__nparked(idle) == e->nworkers) eng__idle_notify(e);
     }
     if (now - spin_start < spin_ns) {
       /* Oversubscribed: give the CPU to a worker that has work instead of

@@ -1,4 +1,4 @@
-/* check_deque.c: the Chase-Lev deque, the MPMC inbox ring and the pairing heap, alone and under contention. */
+/* check_deque.c: the split work-stealing deque, the MPMC inbox ring and the pairing heap, alone and under contention. */
 #include <pthread.h>
 
 #include "testutil.h"
@@ -20,31 +20,98 @@ static void free_deque(eng__deque *d) {
 }
 
 START_TEST(deque_lifo_owner_fifo_thief_bounded) {
-  eng__deque *d = new_deque(8);
+  eng__deque *d = new_deque(8), *m = new_deque(8);
   eng__task t[9];
   for (int i = 0; i < 8; i++) ck_assert_int_eq(eng__deque_push(d, &t[i]), 0);
   ck_assert_int_eq(eng__deque_push(d, &t[8]), -1); /* full */
-  ck_assert_ptr_eq(eng__deque_steal(d), &t[0]);    /* thieves take the oldest */
-  ck_assert_int_eq(eng__deque_push(d, &t[8]), 0);  /* room again */
-  ck_assert_ptr_eq(eng__deque_pop(d), &t[8]);      /* owner takes the newest */
+  /* The first push found the shared part empty and published itself. */
+  ck_assert_int_eq(eng__deque_stealable(d), 1);
+  ck_assert_int_eq(eng__deque_steal_into(d, m), 1);
+  ck_assert_int_eq(eng__deque_stealable(d), 0);
+  ck_assert_int_eq(eng__deque_push(d, &t[8]), 0); /* room again */
+  ck_assert_ptr_eq(eng__deque_pop(d), &t[8]);     /* owner takes the newest */
   for (int i = 7; i >= 1; i--) ck_assert_ptr_eq(eng__deque_pop(d), &t[i]);
   ck_assert_ptr_null(eng__deque_pop(d));
-  ck_assert_ptr_null(eng__deque_steal(d));
+  ck_assert_int_eq(eng__deque_nonempty(d), 0);
+  ck_assert_ptr_eq(eng__deque_pop(m), &t[0]); /* the thief got the oldest */
+  ck_assert_ptr_null(eng__deque_pop(m));
+  free_deque(d);
+  free_deque(m);
+}
+END_TEST
+
+/* A thief that finds nothing asks; the owner publishes the older half of its
+ * private tasks, the thief takes them all in push order, and the owner takes
+ * what it published back when its private part runs out. */
+START_TEST(deque_want_publish_reclaim) {
+  eng__deque *d = new_deque(16), *m = new_deque(16);
+  eng__task t[10];
+  for (int i = 0; i < 6; i++) ck_assert_int_eq(eng__deque_push(d, &t[i]), 0);
+  ck_assert_int_eq(eng__deque_wanted(d), 0);
+  ck_assert_int_eq(eng__deque_steal_into(d, m), 1); /* t0 */
+  ck_assert_int_eq(eng__deque_steal_into(d, m), 0); /* empty: asks */
+  ck_assert_int_eq(eng__deque_wanted(d), 1);
+  eng__deque_publish(d); /* half of t1..t5, rounded up: t1..t3 */
+  ck_assert_int_eq(eng__deque_wanted(d), 0);
+  ck_assert_int_eq(eng__deque_steal_into(d, m), 3);
+  for (int i = 3; i >= 0; i--) ck_assert_ptr_eq(eng__deque_pop(m), &t[i]);
+  ck_assert_ptr_null(eng__deque_pop(m));
+  /* Private t4, t5. Pushing t6 finds the shared part empty and publishes
+   * the older half of t4..t6 (t4, t5); t7..t9 stay private. */
+  for (int i = 6; i < 10; i++) ck_assert_int_eq(eng__deque_push(d, &t[i]), 0);
+  ck_assert_int_eq(eng__deque_stealable(d), 1);
+  /* Newest first through the private part, then the shared part taken back. */
+  for (int i = 9; i >= 4; i--) ck_assert_ptr_eq(eng__deque_pop(d), &t[i]);
+  ck_assert_ptr_null(eng__deque_pop(d));
+  ck_assert_int_eq(eng__deque_stealable(d), 0);
+  ck_assert_int_eq(eng__deque_steal_into(d, m), 0);
+  free_deque(d);
+  free_deque(m);
+}
+END_TEST
+
+START_TEST(deque_pop_oldest_and_solo) {
+  eng__deque *d = new_deque(8);
+  eng__task t[4];
+  for (int i = 0; i < 4; i++) ck_assert_int_eq(eng__deque_push(d, &t[i]), 0);
+  ck_assert_ptr_eq(eng__deque_pop_oldest(d), &t[0]); /* from the shared part */
+  ck_assert_ptr_eq(eng__deque_pop_oldest(d), &t[1]); /* the oldest private one */
+  ck_assert_ptr_eq(eng__deque_pop(d), &t[3]);
+  ck_assert_ptr_eq(eng__deque_pop(d), &t[2]);
+  ck_assert_ptr_null(eng__deque_pop_oldest(d));
+  ck_assert_ptr_null(eng__deque_pop(d));
+  /* A one-worker deque never publishes: nothing to steal, all LIFO. */
+  d->solo = 1;
+  for (int i = 0; i < 4; i++) ck_assert_int_eq(eng__deque_push(d, &t[i]), 0);
+  ck_assert_int_eq(eng__deque_stealable(d), 0);
+  for (int i = 3; i >= 0; i--) ck_assert_ptr_eq(eng__deque_pop(d), &t[i]);
+  ck_assert_ptr_null(eng__deque_pop(d));
   free_deque(d);
 }
 END_TEST
 
-/* Owner pushes and pops while thieves steal: every item taken exactly once. */
-typedef struct dq_ctx {
+/* One owner pushes n tasks into a small deque (so the ring wraps many times)
+ * and pops some; two thieves steal batches into deques of their own, from the
+ * owner and from each other, and pop from theirs. Each thread honours
+ * requests as a worker does. Every task must be taken exactly once. */
+typedef struct dq_ctx dq_ctx;
+typedef struct dq_thief {
+  dq_ctx *c;
   eng__deque *d;
+  unsigned id;
+  pthread_t th;
+} dq_thief;
+
+struct dq_ctx {
+  eng__deque *d; /* the owner's */
+  dq_thief thieves[2];
   eng__task *items;
-  size_t n;         /* items to push */
-  pthread_t th[2];  /* the thieves */
+  size_t n; /* items to push */
   _Atomic uint8_t *taken;
-  _Atomic int done;
-  _Atomic uint64_t ntaken;
+  _Atomic int done, started;
+  _Atomic uint64_t ntaken, batches;
   _Atomic uint64_t dups; /* counted, asserted at the end: ck_assert is slow in threads */
-} dq_ctx;
+};
 
 static void take(dq_ctx *c, eng__task *t) {
   size_t i = (size_t)(t - c->items);
@@ -53,39 +120,61 @@ static void take(dq_ctx *c, eng__task *t) {
   atomic_fetch_add_explicit(&c->ntaken, 1, memory_order_relaxed);
 }
 
+/* Owner side of a pop, as the worker does it (own_pop). */
+static eng__task *owner_pop(eng__deque *d) {
+  if (eng__deque_wanted(d)) eng__deque_publish(d);
+  return eng__deque_pop(d);
+}
+
 static void *thief(void *arg) {
-  dq_ctx *c = arg;
-  while (!atomic_load(&c->done)) {
-    eng__task *t = eng__deque_steal(c->d);
-    if (t) take(c, t);
-  }
+  dq_thief *me = arg;
+  dq_ctx *c = me->c;
+  eng__deque *other = c->thieves[1 - me->id].d;
+  uint64_t seed = 3 + me->id;
   eng__task *t;
-  while ((t = eng__deque_steal(c->d))) take(c, t);
+  atomic_fetch_add(&c->started, 1);
+  while (!atomic_load(&c->done)) {
+    eng__deque *v = tu_rand(&seed) % 4 ? c->d : other;
+    if (eng__deque_steal_into(v, me->d)) atomic_fetch_add_explicit(&c->batches, 1, memory_order_relaxed);
+    /* Run a few, so the other thief finds some to take from us. */
+    for (int k = 0; k < 3 && (t = owner_pop(me->d)); k++) take(c, t);
+  }
+  while ((t = owner_pop(me->d))) take(c, t);
   return NULL;
 }
 
-/* A deque of 256 with n items to push and two thieves already stealing. */
 static void dq_start(dq_ctx *c, size_t n) {
   *c = (dq_ctx){0};
   c->d = new_deque(256);
   c->n = n;
   c->items = calloc(n, sizeof *c->items);
   c->taken = calloc(n, 1);
-  for (int i = 0; i < 2; i++) pthread_create(&c->th[i], NULL, thief, c);
+  for (unsigned i = 0; i < 2; i++) c->thieves[i] = (dq_thief){c, new_deque(256), i, 0};
+  for (unsigned i = 0; i < 2; i++) pthread_create(&c->thieves[i].th, NULL, thief, &c->thieves[i]);
+  while (atomic_load(&c->started) < 2) sched_yield();
 }
 
-/* The owner pops what is left, the two thieves stop, and each of the n
- * tasks was taken exactly once. */
+/* Until a thief has stolen once, the owner offers it the CPU while the deque
+ * holds published tasks: on a loaded machine the thieves may otherwise not
+ * run before the owner is done, and the test would check nothing. */
+static void dq_let_steal(dq_ctx *c) {
+  if (!atomic_load_explicit(&c->batches, memory_order_relaxed)) sched_yield();
+}
+
+/* The owner pops what is left, the thieves stop and empty their deques, and
+ * each of the n tasks was taken exactly once. */
 static void dq_finish(dq_ctx *c) {
   eng__task *t;
-  while ((t = eng__deque_pop(c->d))) take(c, t);
+  while ((t = owner_pop(c->d))) take(c, t);
   atomic_store(&c->done, 1);
-  for (int i = 0; i < 2; i++) pthread_join(c->th[i], NULL);
+  for (int i = 0; i < 2; i++) pthread_join(c->thieves[i].th, NULL);
   ck_assert_uint_eq(atomic_load(&c->dups), 0);
   ck_assert_uint_eq(atomic_load(&c->ntaken), c->n);
   size_t bad = 0;
   for (size_t i = 0; i < c->n; i++) bad += atomic_load(&c->taken[i]) != 1;
   ck_assert_uint_eq(bad, 0);
+  ck_assert_uint_gt(atomic_load(&c->batches), 0); /* the thieves did steal */
+  for (int i = 0; i < 2; i++) free_deque(c->thieves[i].d);
   free(c->items);
   free((void *)c->taken);
   free_deque(c->d);
@@ -98,8 +187,13 @@ START_TEST(deque_exactly_once_under_steal) {
   uint64_t seed = 5;
   for (size_t i = 0; i < n;) {
     if (eng__deque_push(c.d, &c.items[i]) == 0) i++;
-    if (tu_rand(&seed) % 3 == 0) {
-      eng__task *t = eng__deque_pop(c.d);
+    if (i % 64 == 0) dq_let_steal(&c);
+    unsigned r = (unsigned)(tu_rand(&seed) % 16);
+    if (r < 5) {
+      eng__task *t = owner_pop(c.d);
+      if (t) take(&c, t);
+    } else if (r == 5) {
+      eng__task *t = eng__deque_pop_oldest(c.d);
       if (t) take(&c, t);
     }
   }
@@ -107,33 +201,8 @@ START_TEST(deque_exactly_once_under_steal) {
 }
 END_TEST
 
-/* Same with the owner taking batches: thieves never get a task of a batch,
- * and a batch never holds more than half of what was visible. */
-START_TEST(deque_batches_exactly_once_under_steal) {
-  size_t n = 2000000 / tu_scale();
-  dq_ctx c;
-  dq_start(&c, n);
-  uint64_t seed = 7, batches = 0;
-  eng__task *out[8];
-  for (size_t i = 0; i < n;) {
-    if (eng__deque_push(c.d, &c.items[i]) == 0) i++;
-    if (tu_rand(&seed) % 4 == 0) {
-      unsigned k = 1 + (unsigned)(tu_rand(&seed) % 8);
-      unsigned got = eng__deque_pop_batch(c.d, out, k);
-      ck_assert_uint_le(got, k);
-      batches += got > 0;
-      for (unsigned j = 0; j < got; j++) take(&c, out[j]);
-      /* oldest first: the deque keeps push order */
-      for (unsigned j = 1; j < got; j++) ck_assert_msg(out[j - 1] < out[j], "batch out of push order");
-    }
-  }
-  dq_finish(&c);
-  ck_assert_uint_gt(batches, 0);
-}
-END_TEST
-
-/* Bursts: the owner pushes up to 64 tasks, then takes (one or a batch at a
- * time) until the deque is empty, so its pops keep reaching the last task,
+/* Bursts: the owner pushes up to 64 tasks, then pops until the deque is
+ * empty, so its pops keep reaching the shared part (the whole-part CAS),
  * which the thieves race it for. */
 START_TEST(deque_drains_exactly_once_under_steal) {
   size_t n = 2000000 / tu_scale();
@@ -144,36 +213,11 @@ START_TEST(deque_drains_exactly_once_under_steal) {
     size_t burst = 1 + (size_t)(tu_rand(&seed) % 64);
     for (size_t j = 0; j < burst && i < n; j++)
       if (eng__deque_push(c.d, &c.items[i]) == 0) i++;
-    for (;;) {
-      eng__task *out[8];
-      unsigned got = eng__deque_pop_batch(c.d, out, 1 + (unsigned)(tu_rand(&seed) % 8));
-      for (unsigned j = 0; j < got; j++) take(&c, out[j]);
-      eng__task *t = eng__deque_pop(c.d);
-      if (!t) break;
-      take(&c, t);
-    }
+    dq_let_steal(&c);
+    eng__task *t;
+    while ((t = owner_pop(c.d))) take(&c, t);
   }
   dq_finish(&c);
-}
-END_TEST
-
-START_TEST(deque_batch_leaves_half) {
-  eng__deque *d = new_deque(16);
-  eng__task t[10], *out[8];
-  ck_assert_uint_eq(eng__deque_pop_batch(d, out, 8), 0); /* empty */
-  ck_assert_int_eq(eng__deque_push(d, &t[0]), 0);
-  ck_assert_uint_eq(eng__deque_pop_batch(d, out, 8), 0); /* one: use pop */
-  for (int i = 1; i < 10; i++) ck_assert_int_eq(eng__deque_push(d, &t[i]), 0);
-  ck_assert_uint_eq(eng__deque_pop_batch(d, out, 8), 5); /* half of 10 */
-  for (int j = 0; j < 5; j++) ck_assert_ptr_eq(out[j], &t[5 + j]);
-  ck_assert_ptr_eq(eng__deque_steal(d), &t[0]); /* the older half is still stealable */
-  ck_assert_uint_eq(eng__deque_pop_batch(d, out, 3), 2);
-  ck_assert_ptr_eq(out[0], &t[3]);
-  ck_assert_ptr_eq(out[1], &t[4]);
-  ck_assert_ptr_eq(eng__deque_pop(d), &t[2]);
-  ck_assert_ptr_eq(eng__deque_pop(d), &t[1]);
-  ck_assert_ptr_null(eng__deque_pop(d));
-  free_deque(d);
 }
 END_TEST
 
@@ -313,8 +357,8 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, deque_lifo_owner_fifo_thief_bounded);
-  tcase_add_test(tc, deque_batches_exactly_once_under_steal);
-  tcase_add_test(tc, deque_batch_leaves_half);
+  tcase_add_test(tc, deque_want_publish_reclaim);
+  tcase_add_test(tc, deque_pop_oldest_and_solo);
   tcase_add_test(tc, deque_exactly_once_under_steal);
   tcase_add_test(tc, deque_drains_exactly_once_under_steal);
   tcase_add_test(tc, ring_fifo_bounded);
