@@ -561,8 +561,8 @@ static inline __attribute__((always_inline)) eng__task *pick(eng__worker *w) {
   return pick_slow(w);
 }
 
-/* Highest priority first over every other worker's inbox, deque and deadline
- * inbox, starting after the last victim. */
+/* Highest priority first over every other worker's inbox, deadline inbox and
+ * deque, starting after the last victim. */
 static eng__task *steal(eng__worker *w) {
   eng_engine *e = w->e;
   unsigned n = e->nworkers;
