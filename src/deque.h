@@ -145,8 +145,9 @@ static inline struct eng__task *eng__deque_pop_oldest(eng__deque *d) {
 /* Thief: moves every task of v's shared part (as many as fit) into the private
  * part of `mine`, a deque the calling thread owns. Returns how many; 0 when
  * the shared part was empty (then asks v's owner to publish) or a race was
- * lost. The tasks are copied before the CAS into mine's slots past its
- * bottom, which nobody reads until bottom moves. */
+ * lost. The tasks are copied before the CAS into mine's free slots past its
+ * bottom: they count only once bottom moves, and a thief of `mine` that reads
+ * one of them through a stale top fails its CAS (the push argument above). */
 static inline int64_t eng__deque_steal_into(eng__deque *v, eng__deque *mine) {
   /* Acquire on split pairs with the owner's release in eng__deque_publish. */
   int64_t t = atomic_load_explicit(&v->top, memory_order_acquire);
